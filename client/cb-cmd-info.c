@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-commands.h"
+
+#include "cb-exit.h"
+#include "cb-format.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+
+static void
+cb_info_print_text(const gchar *path, const CbImageInfo *info)
+{
+	g_autofree gchar *created = cb_metadata_format_created(info->metadata);
+	g_autofree gchar *offset = g_format_size(info->data_offset);
+	g_autofree gchar *payload = g_format_size(info->payload_size);
+
+	g_print("%-16s %s\n", _("Image:"), path);
+	g_print("%-16s %s\n", _("Format:"), info->format);
+	g_print("%-16s %s\n", _("Cipher:"), info->cipher);
+	g_print("%-16s %u %s\n", _("Key size:"), info->key_bits, _("bits"));
+	g_print("%-16s %u %s\n", _("Sector size:"), info->sector_size, _("bytes"));
+	g_print("%-16s %" G_GUINT64_FORMAT " %s (%s)\n", _("Data offset:"), info->data_offset,
+		_("bytes"), offset);
+	g_print("%-16s %" G_GUINT64_FORMAT " %s (%s)\n", _("Image size:"), info->payload_size,
+		_("bytes"), payload);
+	if (info->pbkdf != NULL)
+		g_print("%-16s %s\n", _("Key derivation:"), info->pbkdf);
+	g_print("%-16s %s\n", _("UUID:"), info->uuid != NULL ? info->uuid : "-");
+	g_print("%-16s %s\n", _("Volume id:"),
+		info->metadata->volume_id != NULL ? info->metadata->volume_id : "-");
+	g_print("%-16s %s\n", _("Serial:"),
+		info->metadata->serial != NULL ? info->metadata->serial : "-");
+	g_print("%-16s %s\n", _("Created:"), created != NULL ? created : "-");
+	g_print("%-16s %s\n", _("Written by:"),
+		info->metadata->version != NULL ? info->metadata->version : "-");
+}
+
+static void
+cb_info_add_string(JsonBuilder *b, const gchar *name, const gchar *value)
+{
+	json_builder_set_member_name(b, name);
+	if (value != NULL)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
+}
+
+static void
+cb_info_print_json(const gchar *path, const CbImageInfo *info)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *created = cb_metadata_format_created(info->metadata);
+	g_autofree gchar *text = NULL;
+
+	json_builder_begin_object(b);
+	cb_info_add_string(b, "image", path);
+	cb_info_add_string(b, "format", info->format);
+	cb_info_add_string(b, "cipher", info->cipher);
+	json_builder_set_member_name(b, "key_bits");
+	json_builder_add_int_value(b, info->key_bits);
+	json_builder_set_member_name(b, "sector_size");
+	json_builder_add_int_value(b, info->sector_size);
+	json_builder_set_member_name(b, "data_offset");
+	json_builder_add_int_value(b, (gint64) info->data_offset);
+	json_builder_set_member_name(b, "image_size");
+	json_builder_add_int_value(b, (gint64) info->payload_size);
+	cb_info_add_string(b, "pbkdf", info->pbkdf);
+	cb_info_add_string(b, "uuid", info->uuid);
+	cb_info_add_string(b, "volume_id", info->metadata->volume_id);
+	cb_info_add_string(b, "serial", info->metadata->serial);
+	cb_info_add_string(b, "created", created);
+	cb_info_add_string(b, "version", info->metadata->version);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	text = json_to_string(root, TRUE);
+	g_print("%s\n", text);
+}
+
+int
+cb_cmd_info(int argc, char **argv)
+{
+	gboolean json = FALSE;
+	g_auto(GStrv) images = NULL;
+	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbImageInfo) info = NULL;
+	const GOptionEntry entries[] = {
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print as JSON"), NULL },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL,
+		  N_("IMAGE") },
+		{ NULL },
+	};
+
+	context = g_option_context_new(_("IMAGE"));
+	g_option_context_set_summary(
+		context, _("Shows how an encrypted image or disc is made, without its passphrase."));
+	g_option_context_set_description(context, cb_exit_help());
+	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+	if (!g_option_context_parse(context, &argc, &argv, &error))
+		return cb_exit_report(error);
+	if (images == NULL || images[0] == NULL || images[1] != NULL) {
+		g_set_error_literal(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    _("name exactly one IMAGE"));
+		return cb_exit_report(error);
+	}
+	info = cb_image_info_read(images[0], &error);
+	if (info == NULL)
+		return cb_exit_report(error);
+	if (json)
+		cb_info_print_json(images[0], info);
+	else
+		cb_info_print_text(images[0], info);
+	return CB_EXIT_OK;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-exit.h"
+
+#include "cb-error.h"
+
+#include <glib/gi18n.h>
+
+CbExit
+cb_exit_report(const GError *error)
+{
+	if (cb_error_is_cancelled(error)) {
+		g_printerr(_("cryptburn: interrupted; nothing was left behind\n"));
+		return CB_EXIT_INTERRUPTED;
+	}
+	g_printerr("cryptburn: %s\n", error->message);
+	if (error->domain == G_OPTION_ERROR)
+		return CB_EXIT_USAGE;
+	if (error->domain != CB_ERROR)
+		return CB_EXIT_FAILURE;
+	switch ((CbError) error->code) {
+	case CB_ERROR_INVALID_OPTION:
+		return CB_EXIT_USAGE;
+	case CB_ERROR_SOURCE:
+		return CB_EXIT_SOURCE;
+	case CB_ERROR_OUTPUT:
+		return CB_EXIT_OUTPUT;
+	case CB_ERROR_NO_SPACE:
+		return CB_EXIT_NO_SPACE;
+	case CB_ERROR_PASSPHRASE:
+		return CB_EXIT_PASSPHRASE;
+	case CB_ERROR_NOT_SUPPORTED:
+		return CB_EXIT_NOT_IMAGE;
+	case CB_ERROR_CANCELLED:
+		return CB_EXIT_INTERRUPTED;
+	case CB_ERROR_FAILED:
+	case CB_ERROR_CRYPTO:
+		break;
+	}
+	return CB_EXIT_FAILURE;
+}
+
+const gchar *
+cb_exit_help(void)
+{
+	return _("Exit status:\n"
+		 "  0    success\n"
+		 "  1    failure not listed below\n"
+		 "  2    bad command line or option value\n"
+		 "  3    a source is missing or unreadable\n"
+		 "  4    the output exists (without --force) or cannot be written\n"
+		 "  5    not enough space for the output\n"
+		 "  6    passphrase empty, too weak, mistyped or unreadable\n"
+		 "  7    not an image cryptburn recognises\n"
+		 "  130  interrupted (Ctrl-C); the partial output was removed\n");
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-commands.h"
+#include "cb-exit.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+typedef struct {
+	const gchar *name;
+	int (*run)(int argc, char **argv);
+	const gchar *summary;
+} CbCommand;
+
+static const CbCommand cb_commands[] = {
+	{ "image", cb_cmd_image, N_("Write an encrypted image of files and folders") },
+	{ "info", cb_cmd_info, N_("Show how an encrypted image was made") },
+};
+
+static void
+cb_usage(FILE *out)
+{
+	fprintf(out, "%s\n\n", _("Usage: cryptburn COMMAND [OPTION…]"));
+	fprintf(out, "%s\n", _("Burns encrypted discs and writes encrypted disc images."));
+	fprintf(out, "\n%s\n", _("Commands:"));
+	for (guint i = 0; i < G_N_ELEMENTS(cb_commands); i++)
+		fprintf(out, "  %-8s %s\n", cb_commands[i].name, _(cb_commands[i].summary));
+	fprintf(out, "\n%s\n\n%s", _("“cryptburn COMMAND --help” shows a command's options."),
+		cb_exit_help());
+}
+
+int
+main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	textdomain(GETTEXT_PACKAGE);
+
+	/* secrets pass through this process: no core dumps, no ptrace by
+	 * other processes of the same user */
+	prctl(PR_SET_DUMPABLE, 0);
+	/* a closed pipe on -o - is an error to report, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2) {
+		cb_usage(stderr);
+		return CB_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		cb_usage(stdout);
+		return CB_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		g_print("cryptburn %s\n", CB_VERSION);
+		return CB_EXIT_OK;
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(cb_commands); i++) {
+		if (strcmp(argv[1], cb_commands[i].name) == 0) {
+			g_autofree gchar *prgname = g_strdup_printf("cryptburn %s", argv[1]);
+			g_set_prgname(prgname);
+			return cb_commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	g_printerr(_("cryptburn: unknown command “%s”\n\n"), argv[1]);
+	cb_usage(stderr);
+	return CB_EXIT_USAGE;
+}

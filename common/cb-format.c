@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-format.h"
+
+#include "cb-error.h"
+
+extern const CbFormatDesc cb_format_luks2;
+extern const CbFormatDesc cb_format_luks1;
+
+/* the first is the default */
+static const CbFormatDesc *const cb_formats[] = {
+	&cb_format_luks2,
+	&cb_format_luks1,
+	NULL,
+};
+
+struct _CbFormat {
+	const CbFormatDesc *desc;
+	GBytes *header;
+	guint sector_size;
+	CbFormatEncryptFunc encrypt;
+	gpointer cipher;
+	GDestroyNotify cipher_free;
+};
+
+const CbFormatDesc *const *
+cb_format_list(void)
+{
+	return cb_formats;
+}
+
+const gchar *
+cb_format_default_name(void)
+{
+	return cb_formats[0]->name;
+}
+
+const CbFormatDesc *
+cb_format_lookup(const gchar *name, GError **error)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+
+	for (guint i = 0; cb_formats[i] != NULL; i++) {
+		if (g_strcmp0(cb_formats[i]->name, name) == 0)
+			return cb_formats[i];
+		g_string_append_printf(names, "%s%s", i > 0 ? ", " : "", cb_formats[i]->name);
+	}
+	g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION, "unknown format “%s”; known formats: %s",
+		    name, names->str);
+	return NULL;
+}
+
+CbFormat *
+cb_format_new(const CbFormatDesc *desc,
+	      GBytes *header,
+	      guint sector_size,
+	      CbFormatEncryptFunc encrypt,
+	      gpointer cipher,
+	      GDestroyNotify cipher_free)
+{
+	CbFormat *self = g_new0(CbFormat, 1);
+	self->desc = desc;
+	self->header = g_bytes_ref(header);
+	self->sector_size = sector_size;
+	self->encrypt = encrypt;
+	self->cipher = cipher;
+	self->cipher_free = cipher_free;
+	return self;
+}
+
+const CbFormatDesc *
+cb_format_get_desc(const CbFormat *self)
+{
+	return self->desc;
+}
+
+GBytes *
+cb_format_get_header(const CbFormat *self)
+{
+	return self->header;
+}
+
+guint
+cb_format_get_sector_size(const CbFormat *self)
+{
+	return self->sector_size;
+}
+
+gboolean
+cb_format_encrypt(CbFormat *self, guint64 payload_offset, guint8 *buf, gsize len, GError **error)
+{
+	g_return_val_if_fail(payload_offset % self->sector_size == 0, FALSE);
+	return self->encrypt(self->cipher, payload_offset, buf, len, error);
+}
+
+void
+cb_format_free(CbFormat *self)
+{
+	if (self == NULL)
+		return;
+	g_bytes_unref(self->header);
+	if (self->cipher_free != NULL)
+		self->cipher_free(self->cipher);
+	g_free(self);
+}
+
+CbImageInfo *
+cb_image_info_read(const gchar *path, GError **error)
+{
+	for (guint i = 0; cb_formats[i] != NULL; i++) {
+		g_autoptr(CbImageInfo) info = g_new0(CbImageInfo, 1);
+		g_autoptr(GError) error_local = NULL;
+
+		if (cb_formats[i]->probe == NULL)
+			continue;
+		if (cb_formats[i]->probe(path, info, &error_local))
+			return g_steal_pointer(&info);
+		/* "not this format" is silent; a real failure (unreadable) stops */
+		if (!g_error_matches(error_local, CB_ERROR, CB_ERROR_NOT_SUPPORTED)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
+	}
+	g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
+		    "%s is not an image cryptburn recognises (no LUKS header)", path);
+	return NULL;
+}
+
+void
+cb_image_info_free(CbImageInfo *info)
+{
+	if (info == NULL)
+		return;
+	g_free(info->format);
+	g_free(info->cipher);
+	g_free(info->uuid);
+	g_free(info->pbkdf);
+	cb_metadata_free(info->metadata);
+	g_free(info);
+}

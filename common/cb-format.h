@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "cb-metadata.h"
+#include "cb-secret.h"
+
+G_BEGIN_DECLS
+
+/*
+ * An encryption format is three things: header bytes written in front of
+ * the payload, a length-preserving per-sector transform of the payload,
+ * and non-secret metadata readable without the passphrase. Each format
+ * lives in its own file (cb-format-<name>.c) and fills in a CbFormatDesc.
+ */
+
+typedef struct _CbFormat CbFormat;
+
+/* what creating an image needs */
+typedef struct {
+	const CbSecret *passphrase;
+	const CbMetadata *metadata;
+	guint iter_time_ms; /* key-stretching time; 0 for the format's default */
+} CbFormatParams;
+
+/* what an existing image says about itself, without a passphrase */
+typedef struct {
+	gchar *format;	     /* "luks2" */
+	gchar *cipher;	     /* "aes-xts-plain64" */
+	guint key_bits;	     /* of the data cipher */
+	guint sector_size;   /* encryption sector */
+	guint64 data_offset; /* bytes before the payload */
+	guint64 payload_size; /* bytes of encrypted ISO after the header; 0 if unknown */
+	gchar *uuid;
+	gchar *pbkdf;
+	CbMetadata *metadata;
+} CbImageInfo;
+
+typedef struct {
+	const gchar *name;
+	const gchar *summary;
+	/* builds the header and readies the transform */
+	CbFormat *(*create)(const CbFormatParams *params, GError **error);
+	/* TRUE and fills info when the file at path is of this format */
+	gboolean (*probe)(const gchar *path, CbImageInfo *info, GError **error);
+	/* FALSE (with a reason) when this format cannot carry some metadata */
+	gboolean (*check_metadata)(const CbMetadata *metadata, GError **error);
+} CbFormatDesc;
+
+/* the transform of one format instance; len is whole sectors */
+typedef gboolean (*CbFormatEncryptFunc)(gpointer cipher,
+					guint64 payload_offset,
+					guint8 *buf,
+					gsize len,
+					GError **error);
+
+const CbFormatDesc *
+cb_format_lookup(const gchar *name, GError **error);
+const CbFormatDesc *const *
+cb_format_list(void);
+const gchar *
+cb_format_default_name(void);
+
+/* for format implementations */
+CbFormat *
+cb_format_new(const CbFormatDesc *desc,
+	      GBytes *header,
+	      guint sector_size,
+	      CbFormatEncryptFunc encrypt,
+	      gpointer cipher,
+	      GDestroyNotify cipher_free);
+
+const CbFormatDesc *
+cb_format_get_desc(const CbFormat *self);
+GBytes *
+cb_format_get_header(const CbFormat *self);
+guint
+cb_format_get_sector_size(const CbFormat *self);
+/* payload_offset: bytes from the start of the payload, sector aligned */
+gboolean
+cb_format_encrypt(CbFormat *self, guint64 payload_offset, guint8 *buf, gsize len, GError **error);
+void
+cb_format_free(CbFormat *self);
+
+/* reads an image's self-description with whichever format recognises it */
+CbImageInfo *
+cb_image_info_read(const gchar *path, GError **error);
+void
+cb_image_info_free(CbImageInfo *info);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbFormat, cb_format_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbImageInfo, cb_image_info_free)
+
+G_END_DECLS

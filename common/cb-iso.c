@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-iso.h"
+
+#include "cb-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <libisofs/libisofs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* libisofs declares struct burn_source without its members */
+#include <libburn/libburn.h>
+
+/* 8 MiB between libisofs' writer thread and the encrypting reader: enough
+ * to ride over a slow directory without inflating the resident size */
+#define CB_ISO_FIFO_BLOCKS 4096
+#define CB_ISO_BLOCK 2048
+
+/* ECMA-119 field widths */
+#define CB_ISO_VOLUME_ID_MAX 32
+#define CB_ISO_SYSTEM_ID_MAX 32
+#define CB_ISO_LONG_ID_MAX 128
+
+struct _CbIsoBuilder {
+	IsoImage *image;
+	CbIsoOptions options;
+	CbIsoWarningFunc warning_func;
+	gpointer warning_data;
+	gboolean started;
+};
+
+struct _CbIsoStream {
+	IsoImage *image; /* a reference: libisofs' writer thread uses it */
+	struct burn_source *src;
+	guint64 size;
+	guint64 done;
+	gboolean finished;
+	CbIsoWarningFunc warning_func;
+	gpointer warning_data;
+};
+
+static gpointer
+cb_iso_init_library(gpointer data)
+{
+	int rc = iso_init();
+	if (rc < 0)
+		return GINT_TO_POINTER(rc);
+	/* messages come to us through the queue, never straight to stderr */
+	iso_set_msgs_severities("WARNING", "NEVER", "libisofs: ");
+	/* a file that cannot be read while writing is MISHAP: stop the image
+	 * rather than let libisofs fill the file with zeros */
+	iso_set_abort_severity("MISHAP");
+	return GINT_TO_POINTER(1);
+}
+
+static gboolean
+cb_iso_check_library(GError **error)
+{
+	static GOnce once = G_ONCE_INIT;
+	int rc = GPOINTER_TO_INT(g_once(&once, cb_iso_init_library, NULL));
+	if (rc < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot start libisofs: %s",
+			    iso_error_to_msg(rc));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* the libisofs messages queued since the last call: warnings go to func,
+ * the rest come back joined for a GError */
+static gchar *
+cb_iso_drain_messages(CbIsoWarningFunc func, gpointer data)
+{
+	g_autoptr(GString) errors = g_string_new(NULL);
+	char text[ISO_MSGS_MESSAGE_LEN];
+	char severity[80];
+	int code, imgid;
+
+	while (iso_obtain_msgs("ALL", &code, &imgid, text, severity) > 0) {
+		g_debug("libisofs %s 0x%08x: %s", severity, (guint) code, text);
+		/* Joliet cannot hold symlinks; Rock Ridge, which Linux reads, has
+		 * them, so that is no news for the user */
+		if (strstr(text, "Joliet tree") != NULL)
+			continue;
+		if (g_strcmp0(severity, "WARNING") == 0 || g_strcmp0(severity, "HINT") == 0 ||
+		    g_strcmp0(severity, "NOTE") == 0) {
+			if (func != NULL)
+				func(text, data);
+			continue;
+		}
+		g_string_append_printf(errors, "%s%s", errors->len > 0 ? "; " : "", text);
+	}
+	return errors->len > 0 ? g_string_free(g_steal_pointer(&errors), FALSE) : NULL;
+}
+
+static gboolean
+cb_iso_check_id(const gchar *what, const gchar *value, gsize max, GError **error)
+{
+	if (value != NULL && strlen(value) > max) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    "%s “%s” is longer than the %zu characters ISO 9660 allows", what, value,
+			    max);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+CbIsoBuilder *
+cb_iso_builder_new(const CbIsoOptions *options, GError **error)
+{
+	g_autoptr(CbIsoBuilder) self = g_new0(CbIsoBuilder, 1);
+	g_autofree gchar *app_id = NULL;
+	int rc;
+
+	if (!cb_iso_check_library(error))
+		return NULL;
+	if (!cb_iso_check_id("volume id", options->volume_id, CB_ISO_VOLUME_ID_MAX, error) ||
+	    !cb_iso_check_id("system id", options->system_id, CB_ISO_SYSTEM_ID_MAX, error) ||
+	    !cb_iso_check_id("application id", options->application_id, CB_ISO_LONG_ID_MAX,
+			     error) ||
+	    !cb_iso_check_id("publisher", options->publisher, CB_ISO_LONG_ID_MAX, error) ||
+	    !cb_iso_check_id("preparer", options->preparer, CB_ISO_LONG_ID_MAX, error))
+		return NULL;
+
+	self->options.volume_id = g_strdup(options->volume_id);
+	self->options.application_id = g_strdup(options->application_id);
+	self->options.publisher = g_strdup(options->publisher);
+	self->options.preparer = g_strdup(options->preparer);
+	self->options.system_id = g_strdup(options->system_id);
+	self->options.no_md5 = options->no_md5;
+
+	rc = iso_image_new(options->volume_id != NULL ? options->volume_id : "CDROM",
+			   &self->image);
+	if (rc < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot create the ISO image: %s",
+			    iso_error_to_msg(rc));
+		return NULL;
+	}
+	/* modes, owners and times as on disk; symlinks stored, not followed */
+	iso_tree_set_follow_symlinks(self->image, 0);
+	iso_tree_set_ignore_hidden(self->image, 0);
+	app_id = g_strdup_printf("CRYPTBURN %s", CB_VERSION);
+	iso_image_set_application_id(self->image, options->application_id != NULL
+							  ? options->application_id
+							  : app_id);
+	if (options->publisher != NULL)
+		iso_image_set_publisher_id(self->image, options->publisher);
+	if (options->preparer != NULL)
+		iso_image_set_data_preparer_id(self->image, options->preparer);
+	iso_image_set_system_id(self->image,
+				options->system_id != NULL ? options->system_id : "LINUX");
+	return g_steal_pointer(&self);
+}
+
+void
+cb_iso_builder_free(CbIsoBuilder *self)
+{
+	if (self == NULL)
+		return;
+	if (self->image != NULL)
+		iso_image_unref(self->image);
+	g_free(self->options.volume_id);
+	g_free(self->options.application_id);
+	g_free(self->options.publisher);
+	g_free(self->options.preparer);
+	g_free(self->options.system_id);
+	g_free(self);
+}
+
+void
+cb_iso_builder_set_warning_func(CbIsoBuilder *self, CbIsoWarningFunc func, gpointer user_data)
+{
+	self->warning_func = func;
+	self->warning_data = user_data;
+}
+
+static void
+cb_iso_warn(CbIsoBuilder *self, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+cb_iso_warn(CbIsoBuilder *self, const gchar *format, ...)
+{
+	g_autofree gchar *msg = NULL;
+	va_list args;
+
+	va_start(args, format);
+	msg = g_strdup_vprintf(format, args);
+	va_end(args);
+	if (self->warning_func != NULL)
+		self->warning_func(msg, self->warning_data);
+	else
+		g_warning("%s", msg);
+}
+
+static const gchar *
+cb_iso_special_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "of an unknown type";
+}
+
+static gboolean
+cb_iso_add_dir_contents(CbIsoBuilder *self, IsoDir *dir, const gchar *path, GError **error);
+
+static gboolean
+cb_iso_conflict(IsoNode *existing, const gchar *path, GError **error)
+{
+	g_autofree gchar *disc_path = iso_tree_get_node_path(existing);
+	g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
+		    "two sources want the same place in the image: %s and “%s” from an earlier "
+		    "source; rename one or place it with --graft",
+		    path, disc_path != NULL ? disc_path : "?");
+	return FALSE;
+}
+
+static gboolean
+cb_iso_add_node(CbIsoBuilder *self,
+		IsoDir *parent,
+		const gchar *name,
+		const gchar *path,
+		IsoNode **node,
+		GError **error)
+{
+	int rc = iso_tree_add_new_node(self->image, parent, name, path, node);
+	if (rc < 0) {
+		g_autofree gchar *msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot add %s to the image: %s", path,
+			    msg != NULL ? msg : iso_error_to_msg(rc));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* one entry of the local tree at path, named name inside parent */
+static gboolean
+cb_iso_add_entry(CbIsoBuilder *self,
+		 IsoDir *parent,
+		 const gchar *path,
+		 const gchar *name,
+		 gboolean follow,
+		 GError **error)
+{
+	struct stat st;
+	IsoNode *existing = NULL;
+	IsoNode *node = NULL;
+
+	if ((follow ? stat(path, &st) : lstat(path, &st)) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read %s: %s", path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	if (iso_dir_get_node(parent, name, &existing) < 0)
+		existing = NULL;
+
+	if (S_ISDIR(st.st_mode)) {
+		if (existing != NULL) {
+			/* two sources with the same directory: merge, as genisoimage */
+			if (iso_node_get_type(existing) != LIBISO_DIR)
+				return cb_iso_conflict(existing, path, error);
+			return cb_iso_add_dir_contents(self, (IsoDir *) existing, path, error);
+		}
+		if (!cb_iso_add_node(self, parent, name, path, &node, error))
+			return FALSE;
+		return cb_iso_add_dir_contents(self, (IsoDir *) node, path, error);
+	}
+
+	if (S_ISREG(st.st_mode)) {
+		/* libisofs only opens files while writing; an unreadable file
+		 * must fail now, by name, before any output exists */
+		int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read %s: %s", path,
+				    g_strerror(errno));
+			return FALSE;
+		}
+		close(fd);
+	} else if (!S_ISLNK(st.st_mode)) {
+		cb_iso_warn(self, "skipping %s: it is %s, which a disc cannot hold", path,
+			    cb_iso_special_kind(st.st_mode));
+		return TRUE;
+	}
+
+	if (existing != NULL)
+		return cb_iso_conflict(existing, path, error);
+	return cb_iso_add_node(self, parent, name, path, &node, error);
+}
+
+static gint
+cb_iso_compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+static gboolean
+cb_iso_add_dir_contents(CbIsoBuilder *self, IsoDir *dir, const gchar *path, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(GDir) gdir = g_dir_open(path, 0, &error_local);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const gchar *name;
+
+	if (gdir == NULL) {
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read directory %s: %s", path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	errno = 0;
+	while ((name = g_dir_read_name(gdir)) != NULL)
+		g_ptr_array_add(names, g_strdup(name));
+	if (errno != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot list directory %s: %s", path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	/* a stable order makes error messages and images reproducible */
+	g_ptr_array_sort(names, cb_iso_compare_names);
+	for (guint i = 0; i < names->len; i++) {
+		const gchar *child_name = g_ptr_array_index(names, i);
+		g_autofree gchar *child = g_build_filename(path, child_name, NULL);
+		if (!cb_iso_add_entry(self, dir, child, child_name, FALSE, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+cb_iso_check_not_started(CbIsoBuilder *self, GError **error)
+{
+	if (self->started) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_FAILED,
+				    "the image is already being written");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cb_iso_builder_add_source(CbIsoBuilder *self, const gchar *source, GError **error)
+{
+	struct stat st;
+	g_autofree gchar *base = NULL;
+	/* libisofs opens files by absolute path when it writes them */
+	g_autofree gchar *local_path = g_canonicalize_filename(source, NULL);
+
+	if (!cb_iso_check_not_started(self, error))
+		return FALSE;
+	/* a source named on the command line is followed if it is a symlink */
+	if (stat(local_path, &st) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read source %s: %s",
+			    local_path, g_strerror(errno));
+		return FALSE;
+	}
+	if (S_ISDIR(st.st_mode))
+		return cb_iso_add_dir_contents(self, iso_image_get_root(self->image), local_path,
+					       error);
+	base = g_path_get_basename(local_path);
+	return cb_iso_add_entry(self, iso_image_get_root(self->image), local_path, base, TRUE,
+				error);
+}
+
+/* makes each directory of components[0..n-1] below the root */
+static IsoDir *
+cb_iso_ensure_dirs(CbIsoBuilder *self, gchar **components, guint n, GError **error)
+{
+	IsoDir *dir = iso_image_get_root(self->image);
+
+	for (guint i = 0; i < n; i++) {
+		IsoNode *node = NULL;
+		IsoDir *created = NULL;
+		int rc;
+
+		if (iso_dir_get_node(dir, components[i], &node) == 1) {
+			if (iso_node_get_type(node) != LIBISO_DIR) {
+				g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
+					    "cannot graft below “%s”: it is a file in the image",
+					    components[i]);
+				return NULL;
+			}
+			dir = (IsoDir *) node;
+			continue;
+		}
+		rc = iso_image_add_new_dir(self->image, dir, components[i], &created);
+		if (rc < 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
+				    "cannot make directory “%s” in the image: %s", components[i],
+				    iso_error_to_msg(rc));
+			return NULL;
+		}
+		iso_node_set_permissions((IsoNode *) created, 0755);
+		iso_node_set_mtime((IsoNode *) created, time(NULL));
+		iso_node_set_atime((IsoNode *) created, time(NULL));
+		iso_node_set_ctime((IsoNode *) created, time(NULL));
+		dir = created;
+	}
+	return dir;
+}
+
+gboolean
+cb_iso_builder_add_graft(CbIsoBuilder *self,
+			 const gchar *disc_path,
+			 const gchar *source,
+			 GError **error)
+{
+	g_autofree gchar *local_path = g_canonicalize_filename(source, NULL);
+	g_auto(GStrv) parts = g_strsplit(disc_path, "/", -1);
+	g_autoptr(GPtrArray) components = g_ptr_array_new();
+	IsoDir *parent;
+	struct stat st;
+
+	if (!cb_iso_check_not_started(self, error))
+		return FALSE;
+	for (guint i = 0; parts[i] != NULL; i++) {
+		if (parts[i][0] == '\0')
+			continue;
+		if (g_strcmp0(parts[i], ".") == 0 || g_strcmp0(parts[i], "..") == 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    "graft path “%s” may not contain “.” or “..”", disc_path);
+			return FALSE;
+		}
+		g_ptr_array_add(components, parts[i]);
+	}
+	if (components->len == 0)
+		return cb_iso_builder_add_source(self, local_path, error);
+	if (stat(local_path, &st) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read source %s: %s",
+			    local_path, g_strerror(errno));
+		return FALSE;
+	}
+	parent = cb_iso_ensure_dirs(self, (gchar **) components->pdata, components->len - 1,
+				    error);
+	if (parent == NULL)
+		return FALSE;
+	return cb_iso_add_entry(self, parent, local_path,
+				g_ptr_array_index(components, components->len - 1), TRUE, error);
+}
+
+gboolean
+cb_iso_builder_add_graft_spec(CbIsoBuilder *self, const gchar *spec, GError **error)
+{
+	g_autoptr(GString) disc = g_string_new(NULL);
+	const gchar *p;
+
+	/* "DISC/PATH=LOCAL"; as in genisoimage, "\=" is a literal "=" */
+	for (p = spec; *p != '\0' && *p != '='; p++) {
+		if (p[0] == '\\' && (p[1] == '=' || p[1] == '\\'))
+			p++;
+		g_string_append_c(disc, *p);
+	}
+	if (*p != '=' || p[1] == '\0' || disc->len == 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    "graft “%s” is not of the form DISC/PATH=LOCAL", spec);
+		return FALSE;
+	}
+	return cb_iso_builder_add_graft(self, disc->str, p + 1, error);
+}
+
+CbIsoStream *
+cb_iso_builder_start(CbIsoBuilder *self, GError **error)
+{
+	g_autoptr(CbIsoStream) stream = NULL;
+	IsoWriteOpts *opts = NULL;
+	struct burn_source *src = NULL;
+	int rc;
+
+	if (!cb_iso_check_not_started(self, error))
+		return NULL;
+	rc = iso_write_opts_new(&opts, 0);
+	if (rc < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot set up ISO options: %s",
+			    iso_error_to_msg(rc));
+		return NULL;
+	}
+	/* level 3: files over 4 GiB become multi-extent files */
+	iso_write_opts_set_iso_level(opts, 3);
+	iso_write_opts_set_rockridge(opts, 1);
+	iso_write_opts_set_joliet(opts, 1);
+	iso_write_opts_set_joliet_longer_paths(opts, 1);
+	iso_write_opts_set_joliet_long_names(opts, 1);
+	/* Rock Ridge inode numbers, so readers see hard links as links */
+	iso_write_opts_set_hardlinks(opts, 1);
+	iso_write_opts_set_always_gmt(opts, 1);
+	/* keep the volume id as typed, not squeezed into ECMA-119 d-characters */
+	iso_write_opts_set_relaxed_vol_atts(opts, 1);
+	iso_write_opts_set_dir_rec_mtime(opts, 1);
+	/* directories deeper than 8 levels move to a directory hidden from
+	 * Rock Ridge readers, which follow links back to their places */
+	iso_write_opts_set_rr_reloc(opts, "rr_moved", 1);
+	/* session tags let xorriso -check_media prove the decrypted image */
+	iso_write_opts_set_record_md5(opts, self->options.no_md5 ? 0 : 1, 0);
+	iso_write_opts_set_fifo_size(opts, CB_ISO_FIFO_BLOCKS);
+
+	rc = iso_image_create_burn_source(self->image, opts, &src);
+	iso_write_opts_free(opts);
+	if (rc < 0) {
+		g_autofree gchar *msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot lay out the ISO image: %s",
+			    msg != NULL ? msg : iso_error_to_msg(rc));
+		return NULL;
+	}
+	self->started = TRUE;
+
+	stream = g_new0(CbIsoStream, 1);
+	stream->image = self->image;
+	iso_image_ref(stream->image);
+	stream->src = src;
+	stream->size = (guint64) src->get_size(src);
+	stream->warning_func = self->warning_func;
+	stream->warning_data = self->warning_data;
+	return g_steal_pointer(&stream);
+}
+
+guint64
+cb_iso_stream_get_size(CbIsoStream *self)
+{
+	return self->size;
+}
+
+gssize
+cb_iso_stream_read(CbIsoStream *self, guint8 *buf, gsize len, GError **error)
+{
+	gsize done = 0;
+
+	while (done < len && self->done < self->size) {
+		gsize want = MIN(len - done, (gsize) G_MAXINT / CB_ISO_BLOCK * CB_ISO_BLOCK);
+		want = MIN(want, self->size - self->done);
+		int n = self->src->read_xt(self->src, buf + done, (int) want);
+		if (n <= 0) {
+			g_autofree gchar *msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
+			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
+				    "the ISO image could not be made: %s",
+				    msg != NULL ? msg : "libisofs stopped early");
+			return -1;
+		}
+		done += (gsize) n;
+		self->done += (guint64) n;
+	}
+	if (self->done >= self->size && !self->finished) {
+		g_autofree gchar *msg = NULL;
+		self->finished = TRUE;
+		/* what libisofs warned about while writing, e.g. Joliet names */
+		msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
+		if (msg != NULL) {
+			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
+				    "the ISO image could not be made: %s", msg);
+			return -1;
+		}
+	}
+	return (gssize) done;
+}
+
+void
+cb_iso_stream_free(CbIsoStream *self)
+{
+	if (self == NULL)
+		return;
+	if (self->src != NULL) {
+		/* a writer thread still running would use the image we free */
+		if (!self->finished)
+			self->src->cancel(self->src);
+		while (iso_image_generator_is_running(self->image))
+			g_usleep(1000);
+		if (self->src->free_data != NULL)
+			self->src->free_data(self->src);
+		free(self->src);
+	}
+	iso_image_unref(self->image);
+	g_free(self);
+}

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-luks.h"
+
+#include "cb-crypto.h"
+#include "cb-error.h"
+#include "cb-xts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* libcryptsetup reports through callbacks; keep the last error so a
+ * GError can say what went wrong instead of just a number */
+typedef struct {
+	GString *last_error;
+} CbLuksLog;
+
+static void
+cb_luks_log_cb(int level, const char *msg, void *usrptr)
+{
+	CbLuksLog *log = usrptr;
+	g_autofree gchar *line = g_strchomp(g_strdup(msg));
+
+	if (level == CRYPT_LOG_ERROR && log != NULL) {
+		g_string_assign(log->last_error, line);
+		return;
+	}
+	g_debug("libcryptsetup: %s", line);
+}
+
+static void
+cb_luks_init_library(void)
+{
+	static gsize done = 0;
+
+	if (g_once_init_enter(&done)) {
+		crypt_set_log_callback(NULL, cb_luks_log_cb, NULL);
+		/* metadata locks live in /run/cryptsetup, which only root may
+		 * write; our header files are private, nobody else opens them */
+		crypt_metadata_locking(NULL, 0);
+		g_once_init_leave(&done, 1);
+	}
+}
+
+static gboolean
+cb_luks_fail(CbLuksLog *log, int rc, GError **error, const gchar *what)
+{
+	g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "%s: %s", what,
+		    log->last_error->len > 0 ? log->last_error->str : g_strerror(-rc));
+	return FALSE;
+}
+
+typedef struct {
+	int fd;
+	gchar *path;
+} CbMemFile;
+
+static void
+cb_mem_file_clear(CbMemFile *self)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	self->fd = -1;
+	g_clear_pointer(&self->path, g_free);
+}
+
+/* a file that exists only in memory: the header is built where nobody
+ * else can see or replace it, and nothing is left behind on a crash */
+static gboolean
+cb_mem_file_open(CbMemFile *self, guint64 size, GError **error)
+{
+	self->fd = memfd_create("cryptburn-luks-header", MFD_CLOEXEC);
+	if (self->fd < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
+			    "cannot create an in-memory header file: %s", g_strerror(errno));
+		return FALSE;
+	}
+	if (ftruncate(self->fd, (off_t) size) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot size the header file: %s",
+			    g_strerror(errno));
+		return FALSE;
+	}
+	self->path = g_strdup_printf("/proc/self/fd/%d", self->fd);
+	return TRUE;
+}
+
+static GBytes *
+cb_mem_file_read(CbMemFile *self, guint64 size, GError **error)
+{
+	g_autofree guint8 *buf = g_malloc(size);
+	gsize done = 0;
+
+	while (done < size) {
+		ssize_t n = pread(self->fd, buf + done, size - done, (off_t) done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
+				    "cannot read back the LUKS header: %s",
+				    n < 0 ? g_strerror(errno) : "short file");
+			return NULL;
+		}
+		done += (gsize) n;
+	}
+	return g_bytes_new_take(g_steal_pointer(&buf), size);
+}
+
+static gboolean
+cb_luks_xts_encrypt(gpointer cipher, guint64 payload_offset, guint8 *buf, gsize len, GError **error)
+{
+	CbXts *xts = cipher;
+	return cb_xts_encrypt(xts, payload_offset / cb_xts_get_sector_size(xts), buf, len, error);
+}
+
+static gboolean
+cb_luks_format(const CbLuksLayout *layout,
+	       const CbFormatParams *params,
+	       const CbSecret *volume_key,
+	       CbMemFile *file,
+	       GError **error)
+{
+	struct crypt_device *cd = NULL;
+	CbLuksLog log = { .last_error = g_string_new(NULL) };
+	struct crypt_pbkdf_type pbkdf = *crypt_get_pbkdf_default(layout->crypt_type);
+	struct crypt_params_luks1 luks1 = { 0 };
+	struct crypt_params_luks2 luks2 = { 0 };
+	void *type_params = NULL;
+	gboolean ok = FALSE;
+	int rc;
+
+	/* cd is freed before leaving, on every path, by the block below */
+	rc = crypt_init(&cd, file->path);
+	if (rc < 0) {
+		ok = cb_luks_fail(&log, rc, error, "cannot start libcryptsetup");
+		g_string_free(log.last_error, TRUE);
+		return ok;
+	}
+	crypt_set_log_callback(cd, cb_luks_log_cb, &log);
+
+	pbkdf.type = layout->pbkdf_type;
+	if (params->iter_time_ms > 0)
+		pbkdf.time_ms = params->iter_time_ms;
+
+	if (g_strcmp0(layout->crypt_type, CRYPT_LUKS2) == 0) {
+		luks2.sector_size = layout->sector_size;
+		luks2.data_alignment = layout->data_offset / 512;
+		luks2.subsystem = "cryptburn";
+		if (params->metadata != NULL && params->metadata->volume_id != NULL)
+			luks2.label = params->metadata->volume_id;
+		type_params = &luks2;
+	} else {
+		luks1.hash = "sha256";
+		luks1.data_alignment = layout->data_offset / 512;
+		type_params = &luks1;
+	}
+
+	if (layout->metadata_size > 0 &&
+	    (rc = crypt_set_metadata_size(cd, layout->metadata_size, layout->keyslots_size)) < 0)
+		cb_luks_fail(&log, rc, error, "cannot size the LUKS2 header");
+	else if ((rc = crypt_set_pbkdf_type(cd, &pbkdf)) < 0)
+		cb_luks_fail(&log, rc, error, "cannot choose the key derivation");
+	else if ((rc = crypt_format(cd, layout->crypt_type, "aes", "xts-plain64", NULL,
+				    (const char *) cb_secret_peek(volume_key),
+				    cb_secret_size(volume_key), type_params)) < 0)
+		cb_luks_fail(&log, rc, error, "cannot create the LUKS header");
+	else if ((rc = crypt_keyslot_add_by_volume_key(
+			  cd, CRYPT_ANY_SLOT, (const char *) cb_secret_peek(volume_key),
+			  cb_secret_size(volume_key), (const char *) cb_secret_peek(params->passphrase),
+			  cb_secret_size(params->passphrase))) < 0)
+		cb_luks_fail(&log, rc, error, "cannot add the passphrase to the LUKS header");
+	else if (crypt_get_data_offset(cd) * 512 != layout->data_offset)
+		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,
+			    "libcryptsetup put the data at %" G_GUINT64_FORMAT
+			    " bytes, expected %" G_GUINT64_FORMAT,
+			    (guint64) crypt_get_data_offset(cd) * 512, layout->data_offset);
+	else if (layout->store_metadata != NULL && params->metadata != NULL)
+		ok = layout->store_metadata(cd, params->metadata, error);
+	else
+		ok = TRUE;
+
+	crypt_free(cd);
+	g_string_free(log.last_error, TRUE);
+	return ok;
+}
+
+CbFormat *
+cb_luks_create(const CbFormatDesc *desc,
+	       const CbLuksLayout *layout,
+	       const CbFormatParams *params,
+	       GError **error)
+{
+	g_autoptr(CbSecret) volume_key = NULL;
+	g_autoptr(GBytes) header = NULL;
+	g_autoptr(CbXts) xts = NULL;
+	CbMemFile file = { .fd = -1 };
+
+	if (!cb_crypto_init(error))
+		return NULL;
+	cb_luks_init_library();
+
+	volume_key = cb_secret_new_random(layout->volume_key_size, error);
+	if (volume_key == NULL)
+		return NULL;
+	/* room past the data offset: libcryptsetup checks the device holds it */
+	if (!cb_mem_file_open(&file, layout->data_offset + 4096, error) ||
+	    !cb_luks_format(layout, params, volume_key, &file, error)) {
+		cb_mem_file_clear(&file);
+		return NULL;
+	}
+	header = cb_mem_file_read(&file, layout->data_offset, error);
+	cb_mem_file_clear(&file);
+	if (header == NULL)
+		return NULL;
+
+	xts = cb_xts_new(volume_key, layout->sector_size, error);
+	if (xts == NULL)
+		return NULL;
+	return cb_format_new(desc, header, layout->sector_size, cb_luks_xts_encrypt,
+			     g_steal_pointer(&xts), (GDestroyNotify) cb_xts_free);
+}
+
+static guint64
+cb_luks_file_size(const gchar *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t end;
+
+	if (fd < 0)
+		return 0;
+	/* lseek works for regular files and block devices alike */
+	end = lseek(fd, 0, SEEK_END);
+	close(fd);
+	return end < 0 ? 0 : (guint64) end;
+}
+
+gboolean
+cb_luks_probe(const CbFormatDesc *desc,
+	      const CbLuksLayout *layout,
+	      const gchar *path,
+	      CbImageInfo *info,
+	      GError **error)
+{
+	struct crypt_device *cd = NULL;
+	CbLuksLog log = { .last_error = g_string_new(NULL) };
+	struct crypt_pbkdf_type pbkdf = { 0 };
+	guint64 size;
+	int rc;
+
+	cb_luks_init_library();
+	if (access(path, R_OK) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read %s: %s", path,
+			    g_strerror(errno));
+		g_string_free(log.last_error, TRUE);
+		return FALSE;
+	}
+	rc = crypt_init(&cd, path);
+	if (rc < 0) {
+		cb_luks_fail(&log, rc, error, "cannot open the image");
+		g_string_free(log.last_error, TRUE);
+		return FALSE;
+	}
+	crypt_set_log_callback(cd, cb_luks_log_cb, &log);
+	rc = crypt_load(cd, layout->crypt_type, NULL);
+	g_string_free(log.last_error, TRUE);
+	if (rc < 0) {
+		crypt_free(cd);
+		g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED, "no %s header", desc->name);
+		return FALSE;
+	}
+
+	info->format = g_strdup(desc->name);
+	info->cipher = g_strdup_printf("%s-%s", crypt_get_cipher(cd), crypt_get_cipher_mode(cd));
+	info->key_bits = (guint) crypt_get_volume_key_size(cd) * 8;
+	info->sector_size = (guint) crypt_get_sector_size(cd);
+	info->data_offset = crypt_get_data_offset(cd) * 512;
+	info->uuid = g_strdup(crypt_get_uuid(cd));
+	if (crypt_keyslot_get_pbkdf(cd, 0, &pbkdf) == 0)
+		info->pbkdf = g_strdup(pbkdf.type);
+	size = cb_luks_file_size(path);
+	info->payload_size = size > info->data_offset ? size - info->data_offset : 0;
+	info->metadata = g_new0(CbMetadata, 1);
+	if (layout->load_metadata != NULL)
+		layout->load_metadata(cd, info->metadata);
+	crypt_free(cd);
+	return TRUE;
+}

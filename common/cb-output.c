@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-output.h"
+
+#include "cb-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+struct _CbOutput {
+	gchar *path;	  /* as the user named it */
+	gchar *dir;
+	int fd;
+	gboolean is_stdout;
+	gboolean in_place; /* a device or pipe written directly */
+	gchar *temp_path; /* named temporary when O_TMPFILE is unsupported */
+	gboolean committed;
+};
+
+static gboolean
+cb_output_check_space(const gchar *dir, guint64 needed, GError **error)
+{
+	struct statvfs vfs;
+	guint64 avail;
+
+	if (statvfs(dir, &vfs) != 0)
+		return TRUE; /* the writes will tell */
+	avail = (guint64) vfs.f_bavail * vfs.f_frsize;
+	if (avail < needed) {
+		g_autofree gchar *need_str = g_format_size(needed);
+		g_autofree gchar *avail_str = g_format_size(avail);
+		g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE,
+			    "not enough space in %s: the image needs %s, only %s are free", dir,
+			    need_str, avail_str);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+cb_output_fail_create(CbOutput *self, int err, GError **error)
+{
+	g_set_error(error, CB_ERROR, err == ENOSPC ? CB_ERROR_NO_SPACE : CB_ERROR_OUTPUT,
+		    "cannot create %s: %s", self->path, g_strerror(err));
+	return FALSE;
+}
+
+static gboolean
+cb_output_create_unnamed(CbOutput *self, GError **error)
+{
+	mode_t mask = umask(0);
+	umask(mask);
+
+	self->fd = open(self->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666 & ~mask);
+	if (self->fd >= 0)
+		return TRUE;
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return cb_output_fail_create(self, errno, error);
+
+	/* file systems without O_TMPFILE: a hidden name beside the target */
+	{
+		g_autofree gchar *base = g_path_get_basename(self->path);
+		g_autofree gchar *tmpl = g_strdup_printf(".%s.XXXXXX", base);
+		self->temp_path = g_build_filename(self->dir, tmpl, NULL);
+		self->fd = g_mkstemp_full(self->temp_path, O_WRONLY | O_CLOEXEC, 0666 & ~mask);
+		if (self->fd < 0) {
+			g_clear_pointer(&self->temp_path, g_free);
+			return cb_output_fail_create(self, errno, error);
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+cb_output_check(const gchar *path, gboolean force, GError **error)
+{
+	struct stat st;
+	g_autofree gchar *dir = NULL;
+
+	if (g_strcmp0(path, "-") == 0)
+		return TRUE;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT,
+				    "%s is a directory; name the image file to write", path);
+			return FALSE;
+		}
+		if (!force) {
+			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT,
+				    "%s already exists; use --force to replace it", path);
+			return FALSE;
+		}
+		if (!S_ISREG(st.st_mode))
+			return TRUE;
+	} else if (errno != ENOENT) {
+		g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot create %s: %s", path,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	dir = g_path_get_dirname(path);
+	if (access(dir, W_OK | X_OK) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot write in %s: %s", dir,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+CbOutput *
+cb_output_open(const gchar *path, gboolean force, guint64 expected_size, GError **error)
+{
+	g_autoptr(CbOutput) self = g_new0(CbOutput, 1);
+	struct stat st;
+
+	self->fd = -1;
+	self->path = g_strdup(path);
+	if (g_strcmp0(path, "-") == 0) {
+		self->is_stdout = TRUE;
+		self->fd = STDOUT_FILENO;
+		return g_steal_pointer(&self);
+	}
+	self->dir = g_path_get_dirname(path);
+	if (!cb_output_check(path, force, error))
+		return NULL;
+
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			/* a device or FIFO the user chose to write to */
+			self->in_place = TRUE;
+			self->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			if (self->fd < 0) {
+				cb_output_fail_create(self, errno, error);
+				return NULL;
+			}
+			return g_steal_pointer(&self);
+		}
+	}
+	if (!cb_output_check_space(self->dir, expected_size, error))
+		return NULL;
+	if (!cb_output_create_unnamed(self, error))
+		return NULL;
+	return g_steal_pointer(&self);
+}
+
+const gchar *
+cb_output_get_path(CbOutput *self)
+{
+	return self->path;
+}
+
+gboolean
+cb_output_write(CbOutput *self, const guint8 *buf, gsize len, GError **error)
+{
+	while (len > 0) {
+		ssize_t n = write(self->fd, buf, len);
+		if (n < 0) {
+			int err = errno;
+			if (err == EINTR)
+				continue;
+			if (err == ENOSPC || err == EDQUOT)
+				g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE,
+					    "out of space writing %s: %s", self->path,
+					    g_strerror(err));
+			else
+				g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot write %s: %s",
+					    self->path, g_strerror(err));
+			return FALSE;
+		}
+		buf += n;
+		len -= (gsize) n;
+	}
+	return TRUE;
+}
+
+/* links the unnamed file in under a fresh hidden name */
+static gboolean
+cb_output_link_temp(CbOutput *self, GError **error)
+{
+	g_autofree gchar *proc = g_strdup_printf("/proc/self/fd/%d", self->fd);
+	g_autofree gchar *base = g_path_get_basename(self->path);
+
+	for (guint attempt = 0; attempt < 100; attempt++) {
+		g_autofree gchar *name =
+			g_strdup_printf(".%s.%08x", base, g_random_int());
+		g_autofree gchar *candidate = g_build_filename(self->dir, name, NULL);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, candidate, AT_SYMLINK_FOLLOW) == 0) {
+			self->temp_path = g_steal_pointer(&candidate);
+			return TRUE;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot create %s: %s", self->path,
+		    g_strerror(errno));
+	return FALSE;
+}
+
+gboolean
+cb_output_commit(CbOutput *self, GError **error)
+{
+	if (self->is_stdout || self->in_place) {
+		self->committed = TRUE;
+		if (self->in_place && close(self->fd) != 0) {
+			self->fd = -1;
+			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot finish %s: %s",
+				    self->path, g_strerror(errno));
+			return FALSE;
+		}
+		if (self->in_place)
+			self->fd = -1;
+		return TRUE;
+	}
+	if (self->temp_path == NULL) {
+		g_autofree gchar *proc = g_strdup_printf("/proc/self/fd/%d", self->fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, self->path, AT_SYMLINK_FOLLOW) == 0) {
+			self->committed = TRUE;
+			return TRUE;
+		}
+		if (errno != EEXIST)
+			return cb_output_fail_create(self, errno, error);
+		/* replacing with --force: link beside it, then rename over */
+		if (!cb_output_link_temp(self, error))
+			return FALSE;
+	}
+	if (rename(self->temp_path, self->path) != 0)
+		return cb_output_fail_create(self, errno, error);
+	g_clear_pointer(&self->temp_path, g_free);
+	self->committed = TRUE;
+	return TRUE;
+}
+
+void
+cb_output_free(CbOutput *self)
+{
+	if (self == NULL)
+		return;
+	if (self->temp_path != NULL && !self->committed)
+		unlink(self->temp_path);
+	if (self->fd >= 0 && !self->is_stdout)
+		close(self->fd);
+	g_free(self->temp_path);
+	g_free(self->path);
+	g_free(self->dir);
+	g_free(self);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * An image file that appears under its name only when complete. It is
+ * written as an unnamed file (O_TMPFILE) and linked in by commit, so a
+ * failure, Ctrl-C or even a crash leaves nothing half-written behind, and
+ * an existing file replaced with force survives until the new one is done.
+ * "-" is standard output, written as it comes.
+ */
+typedef struct _CbOutput CbOutput;
+
+/* what open would refuse, without creating anything: an existing file
+ * without force, a directory, an unwritable folder */
+gboolean
+cb_output_check(const gchar *path, gboolean force, GError **error);
+CbOutput *
+cb_output_open(const gchar *path, gboolean force, guint64 expected_size, GError **error);
+gboolean
+cb_output_write(CbOutput *self, const guint8 *buf, gsize len, GError **error);
+/* puts the finished file in place */
+gboolean
+cb_output_commit(CbOutput *self, GError **error);
+/* without commit: the partial file disappears */
+void
+cb_output_free(CbOutput *self);
+const gchar *
+cb_output_get_path(CbOutput *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbOutput, cb_output_free)
+
+G_END_DECLS

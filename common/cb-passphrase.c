@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-passphrase.h"
+
+#include "cb-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwquality.h>
+#include <signal.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* reads byte by byte straight into locked memory: no stdio buffer ever
+ * holds a copy, and nothing past the first line is consumed */
+static CbSecret *
+cb_passphrase_read_line(int fd, const gchar *what, GError **error)
+{
+	g_autoptr(CbSecret) secret = cb_secret_new(CB_PASSPHRASE_MAX, error);
+
+	if (secret == NULL)
+		return NULL;
+	for (;;) {
+		guint8 c;
+		ssize_t n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR) {
+			g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED, "interrupted");
+			return NULL;
+		}
+		if (n < 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+				    "cannot read the passphrase from %s: %s", what,
+				    g_strerror(errno));
+			return NULL;
+		}
+		if (n == 0 || c == '\n')
+			break;
+		if (!cb_secret_append(secret, c)) {
+			g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+				    "the passphrase from %s is longer than %d bytes", what,
+				    CB_PASSPHRASE_MAX);
+			return NULL;
+		}
+	}
+	/* a file written on Windows ends its line with CR LF */
+	if (cb_secret_size(secret) > 0 && cb_secret_peek(secret)[cb_secret_size(secret) - 1] == '\r')
+		cb_secret_set_size(secret, cb_secret_size(secret) - 1);
+	return g_steal_pointer(&secret);
+}
+
+CbSecret *
+cb_passphrase_read_file(const gchar *path, GError **error)
+{
+	CbSecret *secret;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+			    "cannot open passphrase file %s: %s", path, g_strerror(errno));
+		return NULL;
+	}
+	secret = cb_passphrase_read_line(fd, path, error);
+	close(fd);
+	return secret;
+}
+
+CbSecret *
+cb_passphrase_read_fd(int fd, GError **error)
+{
+	g_autofree gchar *what = g_strdup_printf("file descriptor %d", fd);
+
+	if (fcntl(fd, F_GETFD) < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+			    "cannot read the passphrase: file descriptor %d is not open", fd);
+		return NULL;
+	}
+	return cb_passphrase_read_line(fd, what, error);
+}
+
+static volatile sig_atomic_t cb_passphrase_interrupted;
+
+static void
+cb_passphrase_on_signal(int sig)
+{
+	cb_passphrase_interrupted = 1;
+}
+
+/* one no-echo question on the terminal; Ctrl-C ends it with the echo back */
+static CbSecret *
+cb_passphrase_ask(int tty, const gchar *prompt, GError **error)
+{
+	struct termios saved, quiet;
+	struct sigaction act = { 0 }, old_int, old_term;
+	g_autoptr(CbSecret) secret = NULL;
+	g_autoptr(GError) error_local = NULL;
+
+	if (tcgetattr(tty, &saved) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, "cannot use the terminal: %s",
+			    g_strerror(errno));
+		return NULL;
+	}
+	quiet = saved;
+	quiet.c_lflag &= ~(tcflag_t) ECHO;
+	quiet.c_lflag |= ECHONL;
+
+	/* no SA_RESTART: the read returns EINTR and the echo is restored */
+	act.sa_handler = cb_passphrase_on_signal;
+	sigemptyset(&act.sa_mask);
+	cb_passphrase_interrupted = 0;
+	sigaction(SIGINT, &act, &old_int);
+	sigaction(SIGTERM, &act, &old_term);
+
+	if (write(tty, prompt, strlen(prompt)) < 0 ||
+	    tcsetattr(tty, TCSAFLUSH, &quiet) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, "cannot use the terminal: %s",
+			    g_strerror(errno));
+	} else {
+		secret = cb_passphrase_read_line(tty, "the terminal", &error_local);
+		tcsetattr(tty, TCSAFLUSH, &saved);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+
+	if (cb_passphrase_interrupted) {
+		if (write(tty, "\n", 1) < 0)
+			g_debug("cannot finish the prompt line");
+		g_clear_pointer(&secret, cb_secret_free);
+		g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED, "interrupted");
+		return NULL;
+	}
+	if (error_local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return NULL;
+	}
+	return g_steal_pointer(&secret);
+}
+
+CbSecret *
+cb_passphrase_prompt(const gchar *prompt, gboolean confirm, GError **error)
+{
+	g_autoptr(CbSecret) first = NULL;
+	g_autoptr(CbSecret) second = NULL;
+	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+	if (tty < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+			    "no terminal to ask for a passphrase; use --passphrase-file or "
+			    "--passphrase-fd");
+		return NULL;
+	}
+	first = cb_passphrase_ask(tty, prompt, error);
+	if (first != NULL && confirm) {
+		second = cb_passphrase_ask(tty, "Repeat the passphrase: ", error);
+		if (second != NULL && !cb_secret_equal(first, second)) {
+			g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+				    "the two passphrases differ");
+			g_clear_pointer(&first, cb_secret_free);
+		} else if (second == NULL) {
+			g_clear_pointer(&first, cb_secret_free);
+		}
+	}
+	close(tty);
+	return g_steal_pointer(&first);
+}
+
+gboolean
+cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error)
+{
+	pwquality_settings_t *settings;
+	void *aux = NULL;
+	int rc;
+
+	if (cb_secret_size(passphrase) == 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, "the passphrase is empty");
+		return FALSE;
+	}
+	if (allow_weak)
+		return TRUE;
+
+	settings = pwquality_default_settings();
+	if (settings == NULL) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot start libpwquality");
+		return FALSE;
+	}
+	/* the system's policy, /etc/security/pwquality.conf, if any */
+	if (pwquality_read_config(settings, NULL, &aux) != 0)
+		g_debug("no usable pwquality.conf; using libpwquality's defaults");
+	rc = pwquality_check(settings, cb_secret_as_string(passphrase), NULL, NULL, &aux);
+	if (rc == PWQ_ERROR_CRACKLIB_CHECK && aux == NULL) {
+		/* no cracklib dictionary installed: judge without it */
+		pwquality_set_int_value(settings, PWQ_SETTING_DICT_CHECK, 0);
+		rc = pwquality_check(settings, cb_secret_as_string(passphrase), NULL, NULL, &aux);
+	}
+	pwquality_free_settings(settings);
+	if (rc < 0) {
+		char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
+		const char *why = pwquality_strerror(buf, sizeof(buf), rc, aux);
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+			    "the passphrase is too weak: %s; choose a stronger one or use "
+			    "--allow-weak-passphrase",
+			    why);
+		return FALSE;
+	}
+	return TRUE;
+}

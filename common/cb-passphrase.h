@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "cb-secret.h"
+
+G_BEGIN_DECLS
+
+/* longest passphrase we accept; cryptsetup's own limit is 512 for keyboard input */
+#define CB_PASSPHRASE_MAX 1024
+
+/* the first line of a file, without its newline */
+CbSecret *
+cb_passphrase_read_file(const gchar *path, GError **error);
+/* the first line read from fd, which is not closed */
+CbSecret *
+cb_passphrase_read_fd(int fd, GError **error);
+/* asks on the controlling terminal without echo; twice if confirm */
+CbSecret *
+cb_passphrase_prompt(const gchar *prompt, gboolean confirm, GError **error);
+
+/* refuses an empty passphrase, and a weak one unless allow_weak */
+gboolean
+cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cb_pipeline_run() runs on a worker thread; the getters on any thread */
+#include "cb-pipeline.h"
+
+#include "cb-error.h"
+
+/* large writes, bounded memory: 1 MiB, a multiple of every sector size */
+#define CB_PIPELINE_CHUNK (1024 * 1024)
+
+struct _CbPipeline {
+	CbIsoStream *source;
+	CbFormat *format;
+	CbSinkWriteFunc write;
+	gpointer sink;
+	GChecksum *checksum;
+	gchar *digest;
+	guint64 total;
+	guint64 done; /* written by the worker, read anywhere: __atomic */
+};
+
+CbPipeline *
+cb_pipeline_new(CbIsoStream *source, CbFormat *format, CbSinkWriteFunc write, gpointer sink)
+{
+	CbPipeline *self = g_new0(CbPipeline, 1);
+	self->source = source;
+	self->format = format;
+	self->write = write;
+	self->sink = sink;
+	self->total = g_bytes_get_size(cb_format_get_header(format)) +
+		      cb_iso_stream_get_size(source);
+	return self;
+}
+
+void
+cb_pipeline_free(CbPipeline *self)
+{
+	if (self == NULL)
+		return;
+	g_clear_pointer(&self->checksum, g_checksum_free);
+	g_free(self->digest);
+	g_free(self);
+}
+
+void
+cb_pipeline_set_checksum(CbPipeline *self, GChecksumType type)
+{
+	g_clear_pointer(&self->checksum, g_checksum_free);
+	self->checksum = g_checksum_new(type);
+}
+
+guint64
+cb_pipeline_get_total(CbPipeline *self)
+{
+	return self->total;
+}
+
+guint64
+cb_pipeline_get_done(CbPipeline *self)
+{
+	return __atomic_load_n(&self->done, __ATOMIC_RELAXED);
+}
+
+static gboolean
+cb_pipeline_emit(CbPipeline *self, const guint8 *buf, gsize len, GError **error)
+{
+	if (!self->write(self->sink, buf, len, error))
+		return FALSE;
+	if (self->checksum != NULL)
+		g_checksum_update(self->checksum, buf, len);
+	__atomic_store_n(&self->done, self->done + len, __ATOMIC_RELAXED);
+	return TRUE;
+}
+
+gboolean
+cb_pipeline_run(CbPipeline *self, GCancellable *cancellable, GError **error)
+{
+	GBytes *header = cb_format_get_header(self->format);
+	g_autofree guint8 *buf = g_malloc(CB_PIPELINE_CHUNK);
+	guint64 offset = 0;
+
+	if (!cb_pipeline_emit(self, g_bytes_get_data(header, NULL), g_bytes_get_size(header),
+			      error))
+		return FALSE;
+	for (;;) {
+		gssize n;
+
+		if (g_cancellable_set_error_if_cancelled(cancellable, error))
+			return FALSE;
+		n = cb_iso_stream_read(self->source, buf, CB_PIPELINE_CHUNK, error);
+		if (n < 0)
+			return FALSE;
+		if (n == 0)
+			break;
+		if (!cb_format_encrypt(self->format, offset, buf, (gsize) n, error) ||
+		    !cb_pipeline_emit(self, buf, (gsize) n, error))
+			return FALSE;
+		offset += (guint64) n;
+	}
+	if (self->done != self->total) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
+			    "wrote %" G_GUINT64_FORMAT " bytes where %" G_GUINT64_FORMAT
+			    " were announced",
+			    self->done, self->total);
+		return FALSE;
+	}
+	if (self->checksum != NULL)
+		self->digest = g_strdup(g_checksum_get_string(self->checksum));
+	return TRUE;
+}
+
+const gchar *
+cb_pipeline_get_checksum(CbPipeline *self)
+{
+	return self->digest;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "cb-format.h"
+#include "cb-iso.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The data path: ISO stream -> per-sector encryption -> sink, with the
+ * format's header first. cb_pipeline_run() blocks; run it in a worker
+ * thread and read progress from any thread.
+ */
+typedef struct _CbPipeline CbPipeline;
+
+typedef gboolean (*CbSinkWriteFunc)(gpointer sink, const guint8 *buf, gsize len, GError **error);
+
+CbPipeline *
+cb_pipeline_new(CbIsoStream *source, CbFormat *format, CbSinkWriteFunc write, gpointer sink);
+void
+cb_pipeline_free(CbPipeline *self);
+/* also hash what is written (e.g. G_CHECKSUM_SHA256) */
+void
+cb_pipeline_set_checksum(CbPipeline *self, GChecksumType type);
+
+/* header plus payload: the exact number of bytes that will be written */
+guint64
+cb_pipeline_get_total(CbPipeline *self);
+/* bytes written so far; any thread */
+guint64
+cb_pipeline_get_done(CbPipeline *self);
+
+gboolean
+cb_pipeline_run(CbPipeline *self, GCancellable *cancellable, GError **error);
+/* hex digest of everything written, after a successful run */
+const gchar *
+cb_pipeline_get_checksum(CbPipeline *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbPipeline, cb_pipeline_free)
+
+G_END_DECLS
