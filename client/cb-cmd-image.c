@@ -31,6 +31,8 @@ typedef struct {
 	gchar *passphrase_file;
 	gint passphrase_fd;
 	gint iter_time;
+	gint pbkdf_memory;
+	gint pbkdf_iterations;
 	gboolean force;
 	gboolean json;
 	gboolean quiet;
@@ -229,9 +231,10 @@ cb_image_validate(const CbImageArgs *args, GError **error)
 				    _("--json prints on standard output, so it cannot go with -o -"));
 		return FALSE;
 	}
-	if (args->iter_time < 0) {
+	if (args->iter_time < 0 || args->pbkdf_memory < 0 || args->pbkdf_iterations < 0) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-				    _("--iter-time must be a positive number of milliseconds"));
+				    _("--iter-time, --pbkdf-memory and --pbkdf-force-iterations take "
+				      "positive numbers"));
 		return FALSE;
 	}
 	if (args->serial != NULL && (args->serial[0] == '\0' || strlen(args->serial) > 128)) {
@@ -294,6 +297,8 @@ cb_image_execute(CbImageArgs *args, GError **error)
 	params.passphrase = passphrase;
 	params.metadata = metadata;
 	params.iter_time_ms = (guint) args->iter_time;
+	params.pbkdf_memory_kb = (guint) args->pbkdf_memory;
+	params.pbkdf_iterations = (guint) args->pbkdf_iterations;
 	format = desc->create(&params, error);
 	g_clear_pointer(&passphrase, cb_secret_free);
 	if (format == NULL)
@@ -354,6 +359,10 @@ cb_cmd_image(int argc, char **argv)
 		  N_("Accept a passphrase that fails the strength check"), NULL },
 		{ "iter-time", 0, 0, G_OPTION_ARG_INT, &args.iter_time,
 		  N_("Milliseconds of key stretching when unlocking (default 2000)"), N_("MS") },
+		{ "pbkdf-memory", 0, 0, G_OPTION_ARG_INT, &args.pbkdf_memory,
+		  N_("Most memory argon2id may use, in KiB (default up to 1 GiB)"), N_("KIB") },
+		{ "pbkdf-force-iterations", 0, 0, G_OPTION_ARG_INT, &args.pbkdf_iterations,
+		  N_("Fixed key-stretching iterations instead of timing them"), N_("N") },
 		{ "no-md5", 0, 0, G_OPTION_ARG_NONE, &args.no_md5,
 		  N_("Leave out the ISO MD5 tags (faster, but xorriso -check_media cannot verify)"),
 		  NULL },

@@ -20,6 +20,8 @@ typedef struct {
 	const CbSecret *passphrase;
 	const CbMetadata *metadata;
 	guint iter_time_ms; /* key-stretching time; 0 for the format's default */
+	guint pbkdf_memory_kb; /* argon2 memory cost; 0 for libcryptsetup's default */
+	guint pbkdf_iterations; /* fixed cost, skipping the benchmark; 0 to benchmark */
 } CbFormatParams;
 
 /* what an existing image says about itself, without a passphrase */

@@ -142,6 +142,14 @@ cb_luks_format(const CbLuksLayout *layout,
 	pbkdf.type = layout->pbkdf_type;
 	if (params->iter_time_ms > 0)
 		pbkdf.time_ms = params->iter_time_ms;
+	if (params->pbkdf_memory_kb > 0 && g_strcmp0(pbkdf.type, CRYPT_KDF_PBKDF2) != 0)
+		pbkdf.max_memory_kb = params->pbkdf_memory_kb;
+	if (params->pbkdf_iterations > 0) {
+		/* as cryptsetup --pbkdf-force-iterations: no benchmark, so the
+		 * cost is the same on every machine */
+		pbkdf.iterations = params->pbkdf_iterations;
+		pbkdf.flags |= CRYPT_PBKDF_NO_BENCHMARK;
+	}
 
 	if (g_strcmp0(layout->crypt_type, CRYPT_LUKS2) == 0) {
 		luks2.sector_size = layout->sector_size;
