@@ -41,8 +41,11 @@ main(int argc, char **argv)
 	textdomain(GETTEXT_PACKAGE);
 
 	/* secrets pass through this process: no core dumps, no ptrace by
-	 * other processes of the same user */
+	 * other processes of the same user. LeakSanitizer must ptrace its own
+	 * process, so sanitizer builds keep it dumpable. */
+#ifndef __SANITIZE_ADDRESS__
 	prctl(PR_SET_DUMPABLE, 0);
+#endif
 	/* a closed pipe on -o - is an error to report, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
 
