@@ -31,8 +31,10 @@ cb_info_print_text(const gchar *path, const CbImageInfo *info)
 	g_print("%-16s %s\n", _("Serial:"),
 		info->metadata->serial != NULL ? info->metadata->serial : "-");
 	g_print("%-16s %s\n", _("Created:"), created != NULL ? created : "-");
-	g_print("%-16s %s\n", _("Written by:"),
-		info->metadata->version != NULL ? info->metadata->version : "-");
+	if (info->metadata->version != NULL)
+		g_print("%-16s cryptburn %s\n", _("Written by:"), info->metadata->version);
+	else
+		g_print("%-16s -\n", _("Written by:"));
 }
 
 static void
