@@ -206,7 +206,8 @@ cb_image_metadata(const CbImageArgs *args)
 		if (g_strcmp0(base, "/") == 0 || g_strcmp0(base, ".") == 0)
 			metadata->volume_id = g_strdup("CRYPTBURN");
 		else
-			metadata->volume_id = g_utf8_substring(base, 0, MIN(32, g_utf8_strlen(base, -1)));
+			metadata->volume_id =
+			    g_utf8_substring(base, 0, MIN(32, g_utf8_strlen(base, -1)));
 	}
 	return metadata;
 }
@@ -227,14 +228,16 @@ cb_image_validate(const CbImageArgs *args, GError **error)
 		return FALSE;
 	}
 	if (args->json && g_strcmp0(args->output, "-") == 0) {
-		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-				    _("--json prints on standard output, so it cannot go with -o -"));
+		g_set_error_literal(
+		    error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+		    _("--json prints on standard output, so it cannot go with -o -"));
 		return FALSE;
 	}
 	if (args->iter_time < 0 || args->pbkdf_memory < 0 || args->pbkdf_iterations < 0) {
-		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-				    _("--iter-time, --pbkdf-memory and --pbkdf-force-iterations take "
-				      "positive numbers"));
+		g_set_error_literal(
+		    error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+		    _("--iter-time, --pbkdf-memory and --pbkdf-force-iterations take "
+		      "positive numbers"));
 		return FALSE;
 	}
 	if (args->serial != NULL && (args->serial[0] == '\0' || strlen(args->serial) > 128)) {
@@ -261,8 +264,8 @@ cb_image_execute(CbImageArgs *args, GError **error)
 
 	if (!cb_image_validate(args, error))
 		return FALSE;
-	desc = cb_format_lookup(args->format != NULL ? args->format : cb_format_default_name(),
-				error);
+	desc =
+	    cb_format_lookup(args->format != NULL ? args->format : cb_format_default_name(), error);
 	if (desc == NULL)
 		return FALSE;
 	metadata = cb_image_metadata(args);
@@ -307,10 +310,9 @@ cb_image_execute(CbImageArgs *args, GError **error)
 	stream = cb_iso_builder_start(builder, error);
 	if (stream == NULL)
 		return FALSE;
-	output = cb_output_open(args->output, args->force,
-				g_bytes_get_size(cb_format_get_header(format)) +
-					cb_iso_stream_get_size(stream),
-				error);
+	output = cb_output_open(
+	    args->output, args->force,
+	    g_bytes_get_size(cb_format_get_header(format)) + cb_iso_stream_get_size(stream), error);
 	if (output == NULL)
 		return FALSE;
 	pipeline = cb_pipeline_new(stream, format, (CbSinkWriteFunc) cb_output_write, output);
@@ -380,10 +382,11 @@ cb_cmd_image(int argc, char **argv)
 
 	for (const CbFormatDesc *const *f = cb_format_list(); *f != NULL; f++)
 		g_string_append_printf(formats_help, "  %-8s %s\n", (*f)->name, (*f)->summary);
-	summary = g_strdup(_("Makes an encrypted disc image of the SOURCEs: a directory's contents go "
-			     "to the image root,\na file goes to the root. The passphrase is asked "
-			     "twice on the terminal unless\n--passphrase-file or --passphrase-fd is "
-			     "given. No daemon and no root rights are needed."));
+	summary =
+	    g_strdup(_("Makes an encrypted disc image of the SOURCEs: a directory's contents go "
+		       "to the image root,\na file goes to the root. The passphrase is asked "
+		       "twice on the terminal unless\n--passphrase-file or --passphrase-fd is "
+		       "given. No daemon and no root rights are needed."));
 	formats = g_strdup_printf("%s\n%s", formats_help->str, cb_exit_help());
 
 	context = g_option_context_new(_("SOURCE… -o IMAGE"));

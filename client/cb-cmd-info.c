@@ -96,7 +96,7 @@ cb_cmd_info(int argc, char **argv)
 
 	context = g_option_context_new(_("IMAGE"));
 	g_option_context_set_summary(
-		context, _("Shows how an encrypted image or disc is made, without its passphrase."));
+	    context, _("Shows how an encrypted image or disc is made, without its passphrase."));
 	g_option_context_set_description(context, cb_exit_help());
 	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
 	if (!g_option_context_parse(context, &argc, &argv, &error))

@@ -38,15 +38,15 @@ cb_progress_update(CbProgress *self, guint64 done, guint64 total)
 	rate_str = g_format_size((guint64) rate);
 	if (rate > 0 && total > done) {
 		guint64 left = (guint64) ((total - done) / rate);
-		eta_str = g_strdup_printf("%" G_GUINT64_FORMAT ":%02u", left / 60,
-					  (guint) (left % 60));
+		eta_str =
+		    g_strdup_printf("%" G_GUINT64_FORMAT ":%02u", left / 60, (guint) (left % 60));
 	} else {
 		eta_str = g_strdup("--:--");
 	}
 	/* \33[K clears what a longer previous line left */
 	g_printerr("\r%s %3.0f%%  %s / %s  %s/s  %s %s\33[K", self->label,
-		   total > 0 ? 100.0 * done / total : 0.0, done_str, total_str, rate_str,
-		   _("left"), eta_str);
+		   total > 0 ? 100.0 * done / total : 0.0, done_str, total_str, rate_str, _("left"),
+		   eta_str);
 	self->shown = TRUE;
 }
 

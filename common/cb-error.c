@@ -3,7 +3,12 @@
 
 #include <gio/gio.h>
 
-G_DEFINE_QUARK(cryptburn-error-quark, cb_error)
+GQuark
+cb_error_quark(void)
+{
+	/* spelled out: G_DEFINE_QUARK's token pasting does not survive clang-format */
+	return g_quark_from_static_string("cryptburn-error-quark");
+}
 
 gboolean
 cb_error_is_cancelled(const GError *error)

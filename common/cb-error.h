@@ -10,15 +10,15 @@ G_BEGIN_DECLS
 #define CB_ERROR (cb_error_quark())
 
 typedef enum {
-	CB_ERROR_FAILED,	   /* anything without a better name */
-	CB_ERROR_INVALID_OPTION,   /* a bad option value or combination */
-	CB_ERROR_SOURCE,	   /* a source is missing or unreadable */
-	CB_ERROR_OUTPUT,	   /* the output cannot be created or written */
-	CB_ERROR_NO_SPACE,	   /* the output does not fit */
-	CB_ERROR_PASSPHRASE,	   /* empty, weak, mismatched or unreadable passphrase */
-	CB_ERROR_CANCELLED,	   /* the user or a signal stopped the work */
-	CB_ERROR_NOT_SUPPORTED,	   /* a format or an image we do not know */
-	CB_ERROR_CRYPTO,	   /* the cipher library refused */
+	CB_ERROR_FAILED,	 /* anything without a better name */
+	CB_ERROR_INVALID_OPTION, /* a bad option value or combination */
+	CB_ERROR_SOURCE,	 /* a source is missing or unreadable */
+	CB_ERROR_OUTPUT,	 /* the output cannot be created or written */
+	CB_ERROR_NO_SPACE,	 /* the output does not fit */
+	CB_ERROR_PASSPHRASE,	 /* empty, weak, mismatched or unreadable passphrase */
+	CB_ERROR_CANCELLED,	 /* the user or a signal stopped the work */
+	CB_ERROR_NOT_SUPPORTED,	 /* a format or an image we do not know */
+	CB_ERROR_CRYPTO,	 /* the cipher library refused */
 } CbError;
 
 GQuark

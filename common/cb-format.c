@@ -44,8 +44,8 @@ cb_format_lookup(const gchar *name, GError **error)
 			return cb_formats[i];
 		g_string_append_printf(names, "%s%s", i > 0 ? ", " : "", cb_formats[i]->name);
 	}
-	g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION, "unknown format “%s”; known formats: %s",
-		    name, names->str);
+	g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+		    "unknown format “%s”; known formats: %s", name, names->str);
 	return NULL;
 }
 

@@ -19,18 +19,18 @@ typedef struct _CbFormat CbFormat;
 typedef struct {
 	const CbSecret *passphrase;
 	const CbMetadata *metadata;
-	guint iter_time_ms; /* key-stretching time; 0 for the format's default */
-	guint pbkdf_memory_kb; /* argon2 memory cost; 0 for libcryptsetup's default */
+	guint iter_time_ms;	/* key-stretching time; 0 for the format's default */
+	guint pbkdf_memory_kb;	/* argon2 memory cost; 0 for libcryptsetup's default */
 	guint pbkdf_iterations; /* fixed cost, skipping the benchmark; 0 to benchmark */
 } CbFormatParams;
 
 /* what an existing image says about itself, without a passphrase */
 typedef struct {
-	gchar *format;	     /* "luks2" */
-	gchar *cipher;	     /* "aes-xts-plain64" */
-	guint key_bits;	     /* of the data cipher */
-	guint sector_size;   /* encryption sector */
-	guint64 data_offset; /* bytes before the payload */
+	gchar *format;	      /* "luks2" */
+	gchar *cipher;	      /* "aes-xts-plain64" */
+	guint key_bits;	      /* of the data cipher */
+	guint sector_size;    /* encryption sector */
+	guint64 data_offset;  /* bytes before the payload */
 	guint64 payload_size; /* bytes of encrypted ISO after the header; 0 if unknown */
 	gchar *uuid;
 	gchar *pbkdf;
@@ -49,11 +49,8 @@ typedef struct {
 } CbFormatDesc;
 
 /* the transform of one format instance; len is whole sectors */
-typedef gboolean (*CbFormatEncryptFunc)(gpointer cipher,
-					guint64 payload_offset,
-					guint8 *buf,
-					gsize len,
-					GError **error);
+typedef gboolean (*CbFormatEncryptFunc)(
+    gpointer cipher, guint64 payload_offset, guint8 *buf, gsize len, GError **error);
 
 const CbFormatDesc *
 cb_format_lookup(const gchar *name, GError **error);

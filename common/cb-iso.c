@@ -102,8 +102,8 @@ cb_iso_check_id(const gchar *what, const gchar *value, gsize max, GError **error
 {
 	if (value != NULL && strlen(value) > max) {
 		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-			    "%s “%s” is longer than the %zu characters ISO 9660 allows", what, value,
-			    max);
+			    "%s “%s” is longer than the %zu characters ISO 9660 allows", what,
+			    value, max);
 		return FALSE;
 	}
 	return TRUE;
@@ -133,8 +133,7 @@ cb_iso_builder_new(const CbIsoOptions *options, GError **error)
 	self->options.system_id = g_strdup(options->system_id);
 	self->options.no_md5 = options->no_md5;
 
-	rc = iso_image_new(options->volume_id != NULL ? options->volume_id : "CDROM",
-			   &self->image);
+	rc = iso_image_new(options->volume_id != NULL ? options->volume_id : "CDROM", &self->image);
 	if (rc < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot create the ISO image: %s",
 			    iso_error_to_msg(rc));
@@ -144,9 +143,8 @@ cb_iso_builder_new(const CbIsoOptions *options, GError **error)
 	iso_tree_set_follow_symlinks(self->image, 0);
 	iso_tree_set_ignore_hidden(self->image, 0);
 	app_id = g_strdup_printf("CRYPTBURN %s", CB_VERSION);
-	iso_image_set_application_id(self->image, options->application_id != NULL
-							  ? options->application_id
-							  : app_id);
+	iso_image_set_application_id(
+	    self->image, options->application_id != NULL ? options->application_id : app_id);
 	if (options->publisher != NULL)
 		iso_image_set_publisher_id(self->image, options->publisher);
 	if (options->preparer != NULL)
@@ -234,9 +232,10 @@ cb_iso_add_node(CbIsoBuilder *self,
 {
 	int rc = iso_tree_add_new_node(self->image, parent, name, path, node);
 	if (rc < 0) {
-		g_autofree gchar *msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot add %s to the image: %s", path,
-			    msg != NULL ? msg : iso_error_to_msg(rc));
+		g_autofree gchar *msg =
+		    cb_iso_drain_messages(self->warning_func, self->warning_data);
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot add %s to the image: %s",
+			    path, msg != NULL ? msg : iso_error_to_msg(rc));
 		return FALSE;
 	}
 	return TRUE;
@@ -437,8 +436,7 @@ cb_iso_builder_add_graft(CbIsoBuilder *self,
 			    local_path, g_strerror(errno));
 		return FALSE;
 	}
-	parent = cb_iso_ensure_dirs(self, (gchar **) components->pdata, components->len - 1,
-				    error);
+	parent = cb_iso_ensure_dirs(self, (gchar **) components->pdata, components->len - 1, error);
 	if (parent == NULL)
 		return FALSE;
 	return cb_iso_add_entry(self, parent, local_path,
@@ -503,7 +501,8 @@ cb_iso_builder_start(CbIsoBuilder *self, GError **error)
 	rc = iso_image_create_burn_source(self->image, opts, &src);
 	iso_write_opts_free(opts);
 	if (rc < 0) {
-		g_autofree gchar *msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
+		g_autofree gchar *msg =
+		    cb_iso_drain_messages(self->warning_func, self->warning_data);
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot lay out the ISO image: %s",
 			    msg != NULL ? msg : iso_error_to_msg(rc));
 		return NULL;
@@ -536,7 +535,8 @@ cb_iso_stream_read(CbIsoStream *self, guint8 *buf, gsize len, GError **error)
 		want = MIN(want, self->size - self->done);
 		int n = self->src->read_xt(self->src, buf + done, (int) want);
 		if (n <= 0) {
-			g_autofree gchar *msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
+			g_autofree gchar *msg =
+			    cb_iso_drain_messages(self->warning_func, self->warning_data);
 			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
 				    "the ISO image could not be made: %s",
 				    msg != NULL ? msg : "libisofs stopped early");

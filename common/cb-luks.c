@@ -174,9 +174,9 @@ cb_luks_format(const CbLuksLayout *layout,
 				    cb_secret_size(volume_key), type_params)) < 0)
 		cb_luks_fail(&log, rc, error, "cannot create the LUKS header");
 	else if ((rc = crypt_keyslot_add_by_volume_key(
-			  cd, CRYPT_ANY_SLOT, (const char *) cb_secret_peek(volume_key),
-			  cb_secret_size(volume_key), (const char *) cb_secret_peek(params->passphrase),
-			  cb_secret_size(params->passphrase))) < 0)
+		      cd, CRYPT_ANY_SLOT, (const char *) cb_secret_peek(volume_key),
+		      cb_secret_size(volume_key), (const char *) cb_secret_peek(params->passphrase),
+		      cb_secret_size(params->passphrase))) < 0)
 		cb_luks_fail(&log, rc, error, "cannot add the passphrase to the LUKS header");
 	else if (crypt_get_data_offset(cd) * 512 != layout->data_offset)
 		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,

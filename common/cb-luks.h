@@ -16,9 +16,9 @@ typedef struct {
 	const gchar *pbkdf_type; /* CRYPT_KDF_* */
 	guint sector_size;
 	gsize volume_key_size;
-	guint64 data_offset;	 /* bytes; a multiple of 4096 */
-	gsize metadata_size;	 /* LUKS2 only, else 0 */
-	gsize keyslots_size;	 /* LUKS2 only, else 0 */
+	guint64 data_offset; /* bytes; a multiple of 4096 */
+	gsize metadata_size; /* LUKS2 only, else 0 */
+	gsize keyslots_size; /* LUKS2 only, else 0 */
 	/* format-specific non-secret metadata; may be NULL */
 	gboolean (*store_metadata)(struct crypt_device *cd,
 				   const CbMetadata *metadata,

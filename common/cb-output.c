@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 struct _CbOutput {
-	gchar *path;	  /* as the user named it */
+	gchar *path; /* as the user named it */
 	gchar *dir;
 	int fd;
 	gboolean is_stdout;
 	gboolean in_place; /* a device or pipe written directly */
-	gchar *temp_path; /* named temporary when O_TMPFILE is unsupported */
+	gchar *temp_path;  /* named temporary when O_TMPFILE is unsupported */
 	gboolean committed;
 };
 
@@ -183,8 +183,7 @@ cb_output_link_temp(CbOutput *self, GError **error)
 	g_autofree gchar *base = g_path_get_basename(self->path);
 
 	for (guint attempt = 0; attempt < 100; attempt++) {
-		g_autofree gchar *name =
-			g_strdup_printf(".%s.%08x", base, g_random_int());
+		g_autofree gchar *name = g_strdup_printf(".%s.%08x", base, g_random_int());
 		g_autofree gchar *candidate = g_build_filename(self->dir, name, NULL);
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, candidate, AT_SYMLINK_FOLLOW) == 0) {
 			self->temp_path = g_steal_pointer(&candidate);

@@ -43,7 +43,8 @@ cb_passphrase_read_line(int fd, const gchar *what, GError **error)
 		}
 	}
 	/* a file written on Windows ends its line with CR LF */
-	if (cb_secret_size(secret) > 0 && cb_secret_peek(secret)[cb_secret_size(secret) - 1] == '\r')
+	if (cb_secret_size(secret) > 0 &&
+	    cb_secret_peek(secret)[cb_secret_size(secret) - 1] == '\r')
 		cb_secret_set_size(secret, cb_secret_size(secret) - 1);
 	return g_steal_pointer(&secret);
 }
@@ -110,8 +111,7 @@ cb_passphrase_ask(int tty, const gchar *prompt, GError **error)
 	sigaction(SIGINT, &act, &old_int);
 	sigaction(SIGTERM, &act, &old_term);
 
-	if (write(tty, prompt, strlen(prompt)) < 0 ||
-	    tcsetattr(tty, TCSAFLUSH, &quiet) != 0) {
+	if (write(tty, prompt, strlen(prompt)) < 0 || tcsetattr(tty, TCSAFLUSH, &quiet) != 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, "cannot use the terminal: %s",
 			    g_strerror(errno));
 	} else {

@@ -26,8 +26,8 @@ cb_pipeline_new(CbIsoStream *source, CbFormat *format, CbSinkWriteFunc write, gp
 	self->format = format;
 	self->write = write;
 	self->sink = sink;
-	self->total = g_bytes_get_size(cb_format_get_header(format)) +
-		      cb_iso_stream_get_size(source);
+	self->total =
+	    g_bytes_get_size(cb_format_get_header(format)) + cb_iso_stream_get_size(source);
 	return self;
 }
 

@@ -31,13 +31,14 @@ cb_xts_new(const CbSecret *key, guint sector_size, GError **error)
 		algo = GCRY_CIPHER_AES256;
 		break;
 	default:
-		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "AES-XTS needs a 32 or 64 byte key, not %zu",
-			    cb_secret_size(key));
+		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,
+			    "AES-XTS needs a 32 or 64 byte key, not %zu", cb_secret_size(key));
 		return NULL;
 	}
 	if (sector_size < CB_XTS_IV_UNIT || sector_size % CB_XTS_IV_UNIT != 0 ||
 	    (sector_size & (sector_size - 1)) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "unsupported sector size %u", sector_size);
+		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "unsupported sector size %u",
+			    sector_size);
 		return NULL;
 	}
 	/* GCRY_CIPHER_SECURE: the expanded key lives in libgcrypt's locked pool */
@@ -74,12 +75,8 @@ cb_xts_get_sector_size(const CbXts *self)
 }
 
 static gboolean
-cb_xts_crypt(CbXts *self,
-	     gboolean encrypt,
-	     guint64 first_sector,
-	     guint8 *buf,
-	     gsize len,
-	     GError **error)
+cb_xts_crypt(
+    CbXts *self, gboolean encrypt, guint64 first_sector, guint8 *buf, gsize len, GError **error)
 {
 	guint64 units_per_sector = self->sector_size / CB_XTS_IV_UNIT;
 
@@ -90,8 +87,8 @@ cb_xts_crypt(CbXts *self,
 		return FALSE;
 	}
 	for (gsize off = 0; off < len; off += self->sector_size) {
-		guint64 tweak = GUINT64_TO_LE((first_sector + off / self->sector_size) *
-					      units_per_sector);
+		guint64 tweak =
+		    GUINT64_TO_LE((first_sector + off / self->sector_size) * units_per_sector);
 		guint8 iv[16] = { 0 };
 		gcry_error_t rc;
 

@@ -39,7 +39,8 @@ check_roundtrip(const gchar *name, guint64 offset, guint sector, const gchar *ma
 	g_autoptr(CbImageInfo) info = NULL;
 	g_autofree gchar *path = NULL;
 	g_autofree guint8 *image = NULL;
-	CbFormatParams params = { .passphrase = pass, .metadata = meta,
+	CbFormatParams params = { .passphrase = pass,
+				  .metadata = meta,
 				  .pbkdf_iterations = g_strcmp0(name, "luks1") == 0 ? 1000 : 4,
 				  .pbkdf_memory_kb = 32768 };
 	GBytes *header;
