@@ -14,6 +14,8 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
 /* progress redraws per second on a terminal */
 #define CB_IMAGE_PROGRESS_MS 250
@@ -302,7 +304,12 @@ cb_image_execute(CbImageArgs *args, GError **error)
 	params.iter_time_ms = (guint) args->iter_time;
 	params.pbkdf_memory_kb = (guint) args->pbkdf_memory;
 	params.pbkdf_iterations = (guint) args->pbkdf_iterations;
+	/* argon2id takes its seconds on purpose; say so rather than sit silent */
+	if (!args->quiet && isatty(STDERR_FILENO))
+		g_printerr(_("Protecting the key with the passphrase…\r"));
 	format = desc->create(&params, error);
+	if (!args->quiet && isatty(STDERR_FILENO))
+		g_printerr("\33[K");
 	g_clear_pointer(&passphrase, cb_secret_free);
 	if (format == NULL)
 		return FALSE;
