@@ -61,22 +61,75 @@ cb_image_args_clear(CbImageArgs *args)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbImageArgs, cb_image_args_clear)
 
-/* what the worker thread needs and what the main thread watches */
+/* what the worker does and what the main thread watches */
+typedef enum {
+	CB_IMAGE_PHASE_DERIVING, /* argon2id/pbkdf2: nothing on disk yet */
+	CB_IMAGE_PHASE_WRITING,
+	CB_IMAGE_PHASE_DONE,
+} CbImagePhase;
+
 typedef struct {
-	CbPipeline *pipeline;
+	const CbImageArgs *args;
+	const CbFormatDesc *desc;
+	CbIsoBuilder *builder;
+	CbMetadata *metadata;
+	CbSecret *passphrase; /* freed by the worker once the header is made */
 	GCancellable *cancellable;
-	GMainLoop *loop;
 	CbProgress *progress;
+	/* set by the worker */
+	gint phase; /* CbImagePhase, atomic */
+	CbFormat *format;
+	CbIsoStream *stream;
+	CbOutput *output;
+	CbPipeline *pipeline; /* atomic: read by the progress tick */
 	GError *error;
-	gboolean done;
 } CbImageRun;
+
+static gboolean
+cb_image_work(CbImageRun *run, GError **error)
+{
+	const CbImageArgs *args = run->args;
+	CbFormatParams params = {
+		.passphrase = run->passphrase,
+		.metadata = run->metadata,
+		.iter_time_ms = (guint) args->iter_time,
+		.pbkdf_memory_kb = (guint) args->pbkdf_memory,
+		.pbkdf_iterations = (guint) args->pbkdf_iterations,
+	};
+	CbPipeline *pipeline;
+
+	run->format = run->desc->create(&params, error);
+	g_clear_pointer(&run->passphrase, cb_secret_free);
+	if (run->format == NULL)
+		return FALSE;
+	g_atomic_int_set(&run->phase, CB_IMAGE_PHASE_WRITING);
+	if (g_cancellable_set_error_if_cancelled(run->cancellable, error))
+		return FALSE;
+
+	run->stream = cb_iso_builder_start(run->builder, error);
+	if (run->stream == NULL)
+		return FALSE;
+	run->output = cb_output_open(args->output, args->force,
+				     g_bytes_get_size(cb_format_get_header(run->format)) +
+					 cb_iso_stream_get_size(run->stream),
+				     error);
+	if (run->output == NULL)
+		return FALSE;
+	pipeline = cb_pipeline_new(run->stream, run->format, (CbSinkWriteFunc) cb_output_write,
+				   run->output);
+	if (args->json)
+		cb_pipeline_set_checksum(pipeline, G_CHECKSUM_SHA256);
+	g_atomic_pointer_set(&run->pipeline, pipeline);
+	return cb_pipeline_run(pipeline, run->cancellable, error) &&
+	       cb_output_commit(run->output, error);
+}
 
 static gpointer
 cb_image_worker(gpointer data)
 {
 	CbImageRun *run = data;
-	cb_pipeline_run(run->pipeline, run->cancellable, &run->error);
-	g_atomic_int_set(&run->done, TRUE);
+	cb_image_work(run, &run->error);
+	g_atomic_int_set(&run->phase, CB_IMAGE_PHASE_DONE);
 	g_main_context_wakeup(NULL);
 	return NULL;
 }
@@ -85,8 +138,10 @@ static gboolean
 cb_image_on_tick(gpointer data)
 {
 	CbImageRun *run = data;
-	cb_progress_update(run->progress, cb_pipeline_get_done(run->pipeline),
-			   cb_pipeline_get_total(run->pipeline));
+	CbPipeline *pipeline = g_atomic_pointer_get(&run->pipeline);
+	if (pipeline != NULL)
+		cb_progress_update(run->progress, cb_pipeline_get_done(pipeline),
+				   cb_pipeline_get_total(pipeline));
 	return G_SOURCE_CONTINUE;
 }
 
@@ -94,6 +149,15 @@ static gboolean
 cb_image_on_signal(gpointer data)
 {
 	CbImageRun *run = data;
+
+	/* key derivation cannot be interrupted and has written nothing yet:
+	 * leave at once instead of after seconds of argon2id; the kernel
+	 * drops the in-memory header and the locked pages with the process */
+	if (g_atomic_int_get(&run->phase) == CB_IMAGE_PHASE_DERIVING) {
+		cb_progress_finish(run->progress);
+		g_printerr(_("cryptburn: interrupted; nothing was left behind\n"));
+		_exit(CB_EXIT_INTERRUPTED);
+	}
 	g_cancellable_cancel(run->cancellable);
 	return G_SOURCE_CONTINUE;
 }
@@ -161,39 +225,57 @@ cb_image_print_json(const CbImageArgs *args,
 	g_print("%s\n", text);
 }
 
-/* runs the pipeline on a worker thread while the main thread shows
- * progress and turns Ctrl-C into a cancellation */
+/* derives the key and writes the image on a worker thread while the main
+ * thread shows progress and turns Ctrl-C into a cancellation */
 static gboolean
-cb_image_run_pipeline(CbPipeline *pipeline, const CbImageArgs *args, GError **error)
+cb_image_run(CbImageRun *run, GError **error)
 {
 	g_autoptr(GCancellable) cancellable = g_cancellable_new();
-	g_autoptr(CbProgress) progress = cb_progress_new(_("Writing"), !args->quiet);
-	CbImageRun run = {
-		.pipeline = pipeline,
-		.cancellable = cancellable,
-		.progress = progress,
-	};
+	g_autoptr(CbProgress) progress = cb_progress_new(_("Writing"), !run->args->quiet);
+	gboolean on_tty = !run->args->quiet && isatty(STDERR_FILENO);
 	guint sources[4];
 	GThread *thread;
 
-	sources[0] = g_unix_signal_add(SIGINT, cb_image_on_signal, &run);
-	sources[1] = g_unix_signal_add(SIGTERM, cb_image_on_signal, &run);
-	sources[2] = g_unix_signal_add(SIGHUP, cb_image_on_signal, &run);
-	sources[3] = g_timeout_add(CB_IMAGE_PROGRESS_MS, cb_image_on_tick, &run);
-	thread = g_thread_new("cryptburn-image", cb_image_worker, &run);
-	while (!g_atomic_int_get(&run.done))
+	run->cancellable = cancellable;
+	run->progress = progress;
+	sources[0] = g_unix_signal_add(SIGINT, cb_image_on_signal, run);
+	sources[1] = g_unix_signal_add(SIGTERM, cb_image_on_signal, run);
+	sources[2] = g_unix_signal_add(SIGHUP, cb_image_on_signal, run);
+	sources[3] = g_timeout_add(CB_IMAGE_PROGRESS_MS, cb_image_on_tick, run);
+	/* argon2id takes its seconds on purpose; say so rather than sit silent */
+	if (on_tty)
+		g_printerr(_("Protecting the key with the passphrase…\r"));
+	thread = g_thread_new("cryptburn-image", cb_image_worker, run);
+	while (g_atomic_int_get(&run->phase) != CB_IMAGE_PHASE_DONE)
 		g_main_context_iteration(NULL, TRUE);
 	g_thread_join(thread);
 	for (guint i = 0; i < G_N_ELEMENTS(sources); i++)
 		g_source_remove(sources[i]);
 	cb_progress_finish(progress);
+	if (on_tty)
+		g_printerr("\33[K");
+	run->cancellable = NULL;
+	run->progress = NULL;
 
-	if (run.error != NULL) {
-		g_propagate_error(error, run.error);
+	if (run->error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&run->error));
 		return FALSE;
 	}
 	return TRUE;
 }
+
+static void
+cb_image_run_clear(CbImageRun *run)
+{
+	g_clear_pointer(&run->pipeline, cb_pipeline_free);
+	g_clear_pointer(&run->output, cb_output_free);
+	g_clear_pointer(&run->stream, cb_iso_stream_free);
+	g_clear_pointer(&run->format, cb_format_free);
+	g_clear_pointer(&run->passphrase, cb_secret_free);
+	g_clear_error(&run->error);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbImageRun, cb_image_run_clear)
 
 static CbMetadata *
 cb_image_metadata(const CbImageArgs *args)
@@ -256,13 +338,8 @@ cb_image_execute(CbImageArgs *args, GError **error)
 	const CbFormatDesc *desc;
 	g_autoptr(CbMetadata) metadata = NULL;
 	g_autoptr(CbIsoBuilder) builder = NULL;
-	g_autoptr(CbSecret) passphrase = NULL;
-	g_autoptr(CbFormat) format = NULL;
-	g_autoptr(CbIsoStream) stream = NULL;
-	g_autoptr(CbOutput) output = NULL;
-	g_autoptr(CbPipeline) pipeline = NULL;
+	g_auto(CbImageRun) run = { .args = args };
 	CbIsoOptions iso_options = { 0 };
-	CbFormatParams params = { 0 };
 
 	if (!cb_image_validate(args, error))
 		return FALSE;
@@ -296,40 +373,17 @@ cb_image_execute(CbImageArgs *args, GError **error)
 			return FALSE;
 	}
 
-	passphrase = cb_image_get_passphrase(args, error);
-	if (passphrase == NULL || !cb_passphrase_check(passphrase, args->allow_weak, error))
+	run.passphrase = cb_image_get_passphrase(args, error);
+	if (run.passphrase == NULL || !cb_passphrase_check(run.passphrase, args->allow_weak, error))
 		return FALSE;
-	params.passphrase = passphrase;
-	params.metadata = metadata;
-	params.iter_time_ms = (guint) args->iter_time;
-	params.pbkdf_memory_kb = (guint) args->pbkdf_memory;
-	params.pbkdf_iterations = (guint) args->pbkdf_iterations;
-	/* argon2id takes its seconds on purpose; say so rather than sit silent */
-	if (!args->quiet && isatty(STDERR_FILENO))
-		g_printerr(_("Protecting the key with the passphrase…\r"));
-	format = desc->create(&params, error);
-	if (!args->quiet && isatty(STDERR_FILENO))
-		g_printerr("\33[K");
-	g_clear_pointer(&passphrase, cb_secret_free);
-	if (format == NULL)
-		return FALSE;
-
-	stream = cb_iso_builder_start(builder, error);
-	if (stream == NULL)
-		return FALSE;
-	output = cb_output_open(
-	    args->output, args->force,
-	    g_bytes_get_size(cb_format_get_header(format)) + cb_iso_stream_get_size(stream), error);
-	if (output == NULL)
-		return FALSE;
-	pipeline = cb_pipeline_new(stream, format, (CbSinkWriteFunc) cb_output_write, output);
-	if (args->json)
-		cb_pipeline_set_checksum(pipeline, G_CHECKSUM_SHA256);
-	if (!cb_image_run_pipeline(pipeline, args, error) || !cb_output_commit(output, error))
+	run.desc = desc;
+	run.builder = builder;
+	run.metadata = metadata;
+	if (!cb_image_run(&run, error))
 		return FALSE;
 	if (args->json)
-		cb_image_print_json(args, format, pipeline, cb_iso_stream_get_size(stream),
-				    metadata);
+		cb_image_print_json(args, run.format, run.pipeline,
+				    cb_iso_stream_get_size(run.stream), metadata);
 	return TRUE;
 }
 

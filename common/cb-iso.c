@@ -253,11 +253,22 @@ cb_iso_add_entry(CbIsoBuilder *self,
 	struct stat st;
 	IsoNode *existing = NULL;
 	IsoNode *node = NULL;
+	g_autofree gchar *resolved = NULL;
 
 	if ((follow ? stat(path, &st) : lstat(path, &st)) != 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read %s: %s", path,
 			    g_strerror(errno));
 		return FALSE;
+	}
+	/* libisofs looks at a symlink itself (follow_symlinks is off for the
+	 * tree), so a followed source is handed over by its target's path */
+	if (follow) {
+		resolved = realpath(path, NULL);
+		if (resolved == NULL) {
+			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read %s: %s", path,
+				    g_strerror(errno));
+			return FALSE;
+		}
 	}
 	if (iso_dir_get_node(parent, name, &existing) < 0)
 		existing = NULL;
@@ -269,8 +280,15 @@ cb_iso_add_entry(CbIsoBuilder *self,
 				return cb_iso_conflict(existing, path, error);
 			return cb_iso_add_dir_contents(self, (IsoDir *) existing, path, error);
 		}
-		if (!cb_iso_add_node(self, parent, name, path, &node, error))
+		if (!cb_iso_add_node(self, parent, name, resolved != NULL ? resolved : path, &node,
+				     error))
 			return FALSE;
+		/* it may have been replaced since the stat above */
+		if (iso_node_get_type(node) != LIBISO_DIR) {
+			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
+				    "%s changed while it was being read", path);
+			return FALSE;
+		}
 		return cb_iso_add_dir_contents(self, (IsoDir *) node, path, error);
 	}
 
@@ -292,7 +310,8 @@ cb_iso_add_entry(CbIsoBuilder *self,
 
 	if (existing != NULL)
 		return cb_iso_conflict(existing, path, error);
-	return cb_iso_add_node(self, parent, name, path, &node, error);
+	return cb_iso_add_node(self, parent, name, resolved != NULL ? resolved : path, &node,
+			       error);
 }
 
 static gint

@@ -6,15 +6,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwquality.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
 /* reads byte by byte straight into locked memory: no stdio buffer ever
- * holds a copy, and nothing past the first line is consumed */
+ * holds a copy, and nothing past the first line is consumed. With a
+ * wait_mask, each byte is waited for with ppoll() under that mask, so a
+ * signal blocked everywhere else can only arrive while we wait, and is
+ * never lost between a check and a read. */
 static CbSecret *
-cb_passphrase_read_line(int fd, const gchar *what, GError **error)
+cb_passphrase_read_line_masked(int fd, const gchar *what, const sigset_t *wait_mask, GError **error)
 {
 	g_autoptr(CbSecret) secret = cb_secret_new(CB_PASSPHRASE_MAX, error);
 
@@ -22,7 +27,23 @@ cb_passphrase_read_line(int fd, const gchar *what, GError **error)
 		return NULL;
 	for (;;) {
 		guint8 c;
-		ssize_t n = read(fd, &c, 1);
+		ssize_t n;
+
+		if (wait_mask != NULL) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			if (ppoll(&pfd, 1, NULL, wait_mask) < 0) {
+				if (errno == EINTR) {
+					g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED,
+						    "interrupted");
+					return NULL;
+				}
+				g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+					    "cannot wait for the passphrase: %s",
+					    g_strerror(errno));
+				return NULL;
+			}
+		}
+		n = read(fd, &c, 1);
 		if (n < 0 && errno == EINTR) {
 			g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED, "interrupted");
 			return NULL;
@@ -47,6 +68,12 @@ cb_passphrase_read_line(int fd, const gchar *what, GError **error)
 	    cb_secret_peek(secret)[cb_secret_size(secret) - 1] == '\r')
 		cb_secret_set_size(secret, cb_secret_size(secret) - 1);
 	return g_steal_pointer(&secret);
+}
+
+static CbSecret *
+cb_passphrase_read_line(int fd, const gchar *what, GError **error)
+{
+	return cb_passphrase_read_line_masked(fd, what, NULL, error);
 }
 
 CbSecret *
@@ -78,12 +105,10 @@ cb_passphrase_read_fd(int fd, GError **error)
 	return cb_passphrase_read_line(fd, what, error);
 }
 
-static volatile sig_atomic_t cb_passphrase_interrupted;
-
 static void
 cb_passphrase_on_signal(int sig)
 {
-	cb_passphrase_interrupted = 1;
+	/* nothing to do: its only job is to make ppoll() return EINTR */
 }
 
 /* one no-echo question on the terminal; Ctrl-C ends it with the echo back */
@@ -92,8 +117,8 @@ cb_passphrase_ask(int tty, const gchar *prompt, GError **error)
 {
 	struct termios saved, quiet;
 	struct sigaction act = { 0 }, old_int, old_term;
-	g_autoptr(CbSecret) secret = NULL;
-	g_autoptr(GError) error_local = NULL;
+	sigset_t stop_signals, old_mask, wait_mask;
+	CbSecret *secret = NULL;
 
 	if (tcgetattr(tty, &saved) != 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, "cannot use the terminal: %s",
@@ -104,10 +129,18 @@ cb_passphrase_ask(int tty, const gchar *prompt, GError **error)
 	quiet.c_lflag &= ~(tcflag_t) ECHO;
 	quiet.c_lflag |= ECHONL;
 
-	/* no SA_RESTART: the read returns EINTR and the echo is restored */
+	/* SIGINT and SIGTERM stay blocked except inside ppoll(), so one that
+	 * comes while the echo is off always ends the wait and the echo is
+	 * always restored before the signal's usual effect */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+	wait_mask = old_mask;
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGTERM);
 	act.sa_handler = cb_passphrase_on_signal;
 	sigemptyset(&act.sa_mask);
-	cb_passphrase_interrupted = 0;
 	sigaction(SIGINT, &act, &old_int);
 	sigaction(SIGTERM, &act, &old_term);
 
@@ -115,24 +148,15 @@ cb_passphrase_ask(int tty, const gchar *prompt, GError **error)
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, "cannot use the terminal: %s",
 			    g_strerror(errno));
 	} else {
-		secret = cb_passphrase_read_line(tty, "the terminal", &error_local);
+		secret = cb_passphrase_read_line_masked(tty, "the terminal", &wait_mask, error);
 		tcsetattr(tty, TCSAFLUSH, &saved);
+		if (secret == NULL && write(tty, "\n", 1) < 0)
+			g_debug("cannot finish the prompt line");
 	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-
-	if (cb_passphrase_interrupted) {
-		if (write(tty, "\n", 1) < 0)
-			g_debug("cannot finish the prompt line");
-		g_clear_pointer(&secret, cb_secret_free);
-		g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED, "interrupted");
-		return NULL;
-	}
-	if (error_local != NULL) {
-		g_propagate_error(error, g_steal_pointer(&error_local));
-		return NULL;
-	}
-	return g_steal_pointer(&secret);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	return secret;
 }
 
 CbSecret *
