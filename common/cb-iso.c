@@ -2,6 +2,7 @@
 #include "cb-iso.h"
 
 #include "cb-error.h"
+#include "cb-file-stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -241,6 +242,42 @@ cb_iso_add_node(CbIsoBuilder *self,
 	return TRUE;
 }
 
+/* a regular file, with contents read by our own buffered stream and the
+ * attributes iso_tree_add_new_node() would have copied */
+static gboolean
+cb_iso_add_file(CbIsoBuilder *self,
+		IsoDir *parent,
+		const gchar *name,
+		const gchar *path,
+		const struct stat *st,
+		GError **error)
+{
+	IsoFile *file = NULL;
+	IsoNode *node;
+	int rc;
+
+	IsoStream *stream = cb_file_stream_new(path, st);
+
+	rc = iso_image_add_new_file(self->image, parent, name, stream, &file);
+	if (rc < 0) {
+		/* the file takes the stream's reference only when it is made */
+		iso_stream_unref(stream);
+		g_autofree gchar *msg =
+		    cb_iso_drain_messages(self->warning_func, self->warning_data);
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot add %s to the image: %s",
+			    path, msg != NULL ? msg : iso_error_to_msg(rc));
+		return FALSE;
+	}
+	node = (IsoNode *) file;
+	iso_node_set_permissions(node, st->st_mode & 07777);
+	iso_node_set_uid(node, st->st_uid);
+	iso_node_set_gid(node, st->st_gid);
+	iso_node_set_atime(node, st->st_atime);
+	iso_node_set_mtime(node, st->st_mtime);
+	iso_node_set_ctime(node, st->st_ctime);
+	return TRUE;
+}
+
 /* one entry of the local tree at path, named name inside parent */
 static gboolean
 cb_iso_add_entry(CbIsoBuilder *self,
@@ -310,6 +347,9 @@ cb_iso_add_entry(CbIsoBuilder *self,
 
 	if (existing != NULL)
 		return cb_iso_conflict(existing, path, error);
+	if (S_ISREG(st.st_mode))
+		return cb_iso_add_file(self, parent, name, resolved != NULL ? resolved : path, &st,
+				       error);
 	return cb_iso_add_node(self, parent, name, resolved != NULL ? resolved : path, &node,
 			       error);
 }
