@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The help text and the manual page say the same things, and the manual
+page renders cleanly."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import cbtest
+
+MAN = Path(__file__).resolve().parents[2] / "doc" / "cryptburn.1"
+
+
+def _help(cb, *args):
+    result = cb.run(*args, "--help")
+    assert result.returncode == 0, cbtest.describe(result)
+    return result.stdout.decode()
+
+
+def test_man_page_renders_without_warnings():
+    result = subprocess.run(
+        ["man", "--warnings", "-l", str(MAN)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"MANWIDTH": "80", "LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0
+    assert result.stderr == b"", result.stderr.decode()
+    assert b"EXIT STATUS" in result.stdout
+
+
+def test_every_image_option_is_in_the_man_page(cb):
+    text = _help(cb, "image")
+    options = set(re.findall(r"--([a-z0-9-]+)", text)) - {"help", "help-all"}
+    assert {"format", "passphrase-file", "passphrase-fd", "force", "json"} <= options
+    man = MAN.read_text().replace("\\-", "-")
+    missing = sorted(o for o in options if "--" + o not in man)
+    assert missing == [], "options missing from cryptburn(1): %s" % missing
+
+
+def test_exit_statuses_are_in_help_and_man_page(cb):
+    text = _help(cb)
+    man = MAN.read_text()
+    for code in ("0", "1", "2", "3", "4", "5", "6", "7", "130"):
+        assert re.search(r"^\s+%s\s" % code, text, re.M), "exit %s not in --help" % code
+        assert ".B %s\n" % code in man, "exit %s not in cryptburn(1)" % code
+
+
+def test_unknown_command_is_a_usage_error(cb):
+    result = cb.run("frobnicate")
+    assert result.returncode == 2
+    assert b"frobnicate" in result.stderr
