@@ -285,13 +285,18 @@ cb_image_metadata(const CbImageArgs *args)
 	if (args->volume_id != NULL) {
 		metadata->volume_id = g_strdup(args->volume_id);
 	} else {
-		/* like a desktop names a folder's disc: after the first source */
-		g_autofree gchar *base = g_path_get_basename(args->sources[0]);
-		if (g_strcmp0(base, "/") == 0 || g_strcmp0(base, ".") == 0)
+		/* like a desktop names a folder's disc: after the first source,
+		 * made valid UTF-8 and cut to the 32 bytes ISO 9660 allows */
+		g_autofree gchar *raw = g_path_get_basename(args->sources[0]);
+		g_autofree gchar *base = g_utf8_make_valid(raw, -1);
+		const gchar *end = base + MIN(strlen(base), 32);
+
+		while (end > base && !g_utf8_validate(base, end - base, NULL))
+			end--;
+		if (g_strcmp0(base, "/") == 0 || g_strcmp0(base, ".") == 0 || end == base)
 			metadata->volume_id = g_strdup("CRYPTBURN");
 		else
-			metadata->volume_id =
-			    g_utf8_substring(base, 0, MIN(32, g_utf8_strlen(base, -1)));
+			metadata->volume_id = g_strndup(base, end - base);
 	}
 	return metadata;
 }

@@ -188,3 +188,17 @@ def test_info_text(cb, tmp_path, src):
     assert fields["Created"].endswith("Z")
     assert fields["Written by"] in (cb.version(), "cryptburn " + cb.version())
     assert fields["UUID"] == cbtest.dump_field(cbtest.luks_dump(out), "UUID")
+
+
+def test_default_volume_id_fits_iso_9660(cb, tmp_path):
+    """The first source's name, cut to 32 bytes on a character boundary."""
+    src = tmp_path / "Überweisungen und Steuerunterlagen 2025 ✓"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    out, proc = cb.image([src], extra=["--json"])
+    report = json.loads(proc.stdout)
+    volume_id = report["volume_id"]
+    # "Ü" takes two bytes: 32 bytes end after "Steuerunterla"
+    assert volume_id == "Überweisungen und Steuerunterla"
+    assert len(volume_id.encode()) == 32
+    assert cbtest.dump_field(cbtest.luks_dump(out), "Label") == volume_id
