@@ -223,6 +223,16 @@ cb_iso_conflict(IsoNode *existing, const gchar *path, GError **error)
 	return FALSE;
 }
 
+/* libisofs refused a node: say which file, with libisofs' own words */
+static gboolean
+cb_iso_add_failed(CbIsoBuilder *self, const gchar *path, int rc, GError **error)
+{
+	g_autofree gchar *msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
+	g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot add %s to the image: %s", path,
+		    msg != NULL ? msg : iso_error_to_msg(rc));
+	return FALSE;
+}
+
 static gboolean
 cb_iso_add_node(CbIsoBuilder *self,
 		IsoDir *parent,
@@ -232,13 +242,8 @@ cb_iso_add_node(CbIsoBuilder *self,
 		GError **error)
 {
 	int rc = iso_tree_add_new_node(self->image, parent, name, path, node);
-	if (rc < 0) {
-		g_autofree gchar *msg =
-		    cb_iso_drain_messages(self->warning_func, self->warning_data);
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot add %s to the image: %s",
-			    path, msg != NULL ? msg : iso_error_to_msg(rc));
-		return FALSE;
-	}
+	if (rc < 0)
+		return cb_iso_add_failed(self, path, rc, error);
 	return TRUE;
 }
 
@@ -253,20 +258,15 @@ cb_iso_add_file(CbIsoBuilder *self,
 		GError **error)
 {
 	IsoFile *file = NULL;
+	IsoStream *stream = cb_file_stream_new(path, st);
 	IsoNode *node;
 	int rc;
-
-	IsoStream *stream = cb_file_stream_new(path, st);
 
 	rc = iso_image_add_new_file(self->image, parent, name, stream, &file);
 	if (rc < 0) {
 		/* the file takes the stream's reference only when it is made */
 		iso_stream_unref(stream);
-		g_autofree gchar *msg =
-		    cb_iso_drain_messages(self->warning_func, self->warning_data);
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot add %s to the image: %s",
-			    path, msg != NULL ? msg : iso_error_to_msg(rc));
-		return FALSE;
+		return cb_iso_add_failed(self, path, rc, error);
 	}
 	node = (IsoNode *) file;
 	iso_node_set_permissions(node, st->st_mode & 07777);
