@@ -3,6 +3,8 @@
 
 #include "cb-error.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <gcrypt.h>
 
 /* enough locked memory for a handful of AES-XTS key schedules */
@@ -31,7 +33,7 @@ cb_crypto_init(GError **error)
 
 	if (!GPOINTER_TO_INT(g_once(&once, cb_crypto_init_once, NULL))) {
 		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,
-			    "libgcrypt is older than the %s this program was built with",
+			    _("libgcrypt is older than the %s this program was built with"),
 			    GCRYPT_VERSION);
 		return FALSE;
 	}

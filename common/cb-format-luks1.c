@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-error.h"
+
+#include <glib/gi18n-lib.h>
 #include "cb-luks.h"
 
 /* LUKS1 always reserves 8 keyslots; with a 512-bit key they end just
@@ -24,7 +26,7 @@ cb_luks1_check_metadata(const CbMetadata *metadata, GError **error)
 {
 	if (metadata->serial != NULL) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-				    "luks1 has no place for a serial; use --format luks2");
+				    _("luks1 has no place for a serial; use --format luks2"));
 		return FALSE;
 	}
 	return TRUE;

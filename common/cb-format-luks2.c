@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-error.h"
+
+#include <glib/gi18n-lib.h>
 #include "cb-luks.h"
 
 #include <json-glib/json-glib.h>
@@ -44,7 +46,7 @@ cb_luks2_store_metadata(struct crypt_device *cd, const CbMetadata *metadata, GEr
 	rc = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
 	if (rc < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,
-			    "cannot store the metadata token in the LUKS2 header: %s",
+			    _("cannot store the metadata token in the LUKS2 header: %s"),
 			    g_strerror(-rc));
 		return FALSE;
 	}

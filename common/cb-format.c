@@ -3,6 +3,8 @@
 
 #include "cb-error.h"
 
+#include <glib/gi18n-lib.h>
+
 extern const CbFormatDesc cb_format_luks2;
 extern const CbFormatDesc cb_format_luks1;
 
@@ -45,7 +47,7 @@ cb_format_lookup(const gchar *name, GError **error)
 		g_string_append_printf(names, "%s%s", i > 0 ? ", " : "", cb_formats[i]->name);
 	}
 	g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-		    "unknown format “%s”; known formats: %s", name, names->str);
+		    _("unknown format “%s”; known formats: %s"), name, names->str);
 	return NULL;
 }
 
@@ -121,7 +123,7 @@ cb_image_info_read(const gchar *path, GError **error)
 		}
 	}
 	g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
-		    "%s is not an image cryptburn recognises (no LUKS header)", path);
+		    _("%s is not an image cryptburn recognises (no LUKS header)"), path);
 	return NULL;
 }
 

@@ -2,6 +2,8 @@
 #include "cb-iso.h"
 
 #include "cb-error.h"
+
+#include <glib/gi18n-lib.h>
 #include "cb-file-stream.h"
 
 #include <errno.h>
@@ -64,7 +66,7 @@ cb_iso_check_library(GError **error)
 	static GOnce once = G_ONCE_INIT;
 	int rc = GPOINTER_TO_INT(g_once(&once, cb_iso_init_library, NULL));
 	if (rc < 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot start libisofs: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, _("cannot start libisofs: %s"),
 			    iso_error_to_msg(rc));
 		return FALSE;
 	}
@@ -103,7 +105,7 @@ cb_iso_check_id(const gchar *what, const gchar *value, gsize max, GError **error
 {
 	if (value != NULL && strlen(value) > max) {
 		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-			    "%s “%s” is longer than the %zu characters ISO 9660 allows", what,
+			    _("%s “%s” is longer than the %zu characters ISO 9660 allows"), what,
 			    value, max);
 		return FALSE;
 	}
@@ -136,7 +138,7 @@ cb_iso_builder_new(const CbIsoOptions *options, GError **error)
 
 	rc = iso_image_new(options->volume_id != NULL ? options->volume_id : "CDROM", &self->image);
 	if (rc < 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot create the ISO image: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, _("cannot create the ISO image: %s"),
 			    iso_error_to_msg(rc));
 		return NULL;
 	}
@@ -199,14 +201,14 @@ static const gchar *
 cb_iso_special_kind(mode_t mode)
 {
 	if (S_ISFIFO(mode))
-		return "a FIFO";
+		return _("a FIFO");
 	if (S_ISSOCK(mode))
-		return "a socket";
+		return _("a socket");
 	if (S_ISCHR(mode))
-		return "a character device";
+		return _("a character device");
 	if (S_ISBLK(mode))
-		return "a block device";
-	return "of an unknown type";
+		return _("a block device");
+	return _("of an unknown type");
 }
 
 static gboolean
@@ -217,8 +219,8 @@ cb_iso_conflict(IsoNode *existing, const gchar *path, GError **error)
 {
 	g_autofree gchar *disc_path = iso_tree_get_node_path(existing);
 	g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-		    "two sources want the same place in the image: %s and “%s” from an earlier "
-		    "source; rename one or place it with --graft",
+		    _("two sources want the same place in the image: %s and “%s” from an earlier "
+		      "source; rename one or place it with --graft"),
 		    path, disc_path != NULL ? disc_path : "?");
 	return FALSE;
 }
@@ -228,7 +230,7 @@ static gboolean
 cb_iso_add_failed(CbIsoBuilder *self, const gchar *path, int rc, GError **error)
 {
 	g_autofree gchar *msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
-	g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot add %s to the image: %s", path,
+	g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot add %s to the image: %s"), path,
 		    msg != NULL ? msg : iso_error_to_msg(rc));
 	return FALSE;
 }
@@ -293,7 +295,7 @@ cb_iso_add_entry(CbIsoBuilder *self,
 	g_autofree gchar *resolved = NULL;
 
 	if ((follow ? stat(path, &st) : lstat(path, &st)) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read %s: %s", path,
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read %s: %s"), path,
 			    g_strerror(errno));
 		return FALSE;
 	}
@@ -302,7 +304,7 @@ cb_iso_add_entry(CbIsoBuilder *self,
 	if (follow) {
 		resolved = realpath(path, NULL);
 		if (resolved == NULL) {
-			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read %s: %s", path,
+			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read %s: %s"), path,
 				    g_strerror(errno));
 			return FALSE;
 		}
@@ -323,7 +325,7 @@ cb_iso_add_entry(CbIsoBuilder *self,
 		/* it may have been replaced since the stat above */
 		if (iso_node_get_type(node) != LIBISO_DIR) {
 			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-				    "%s changed while it was being read", path);
+				    _("%s changed while it was being read"), path);
 			return FALSE;
 		}
 		return cb_iso_add_dir_contents(self, (IsoDir *) node, path, error);
@@ -334,13 +336,13 @@ cb_iso_add_entry(CbIsoBuilder *self,
 		 * must fail now, by name, before any output exists */
 		int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
-			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read %s: %s", path,
+			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read %s: %s"), path,
 				    g_strerror(errno));
 			return FALSE;
 		}
 		close(fd);
 	} else if (!S_ISLNK(st.st_mode)) {
-		cb_iso_warn(self, "skipping %s: it is %s, which a disc cannot hold", path,
+		cb_iso_warn(self, _("skipping %s: it is %s, which a disc cannot hold"), path,
 			    cb_iso_special_kind(st.st_mode));
 		return TRUE;
 	}
@@ -369,16 +371,16 @@ cb_iso_add_dir_contents(CbIsoBuilder *self, IsoDir *dir, const gchar *path, GErr
 	const gchar *name;
 
 	if (gdir == NULL) {
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read directory %s: %s", path,
-			    g_strerror(errno));
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read directory %s: %s"),
+			    path, g_strerror(errno));
 		return FALSE;
 	}
 	errno = 0;
 	while ((name = g_dir_read_name(gdir)) != NULL)
 		g_ptr_array_add(names, g_strdup(name));
 	if (errno != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot list directory %s: %s", path,
-			    g_strerror(errno));
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot list directory %s: %s"),
+			    path, g_strerror(errno));
 		return FALSE;
 	}
 	/* a stable order makes error messages and images reproducible */
@@ -397,7 +399,7 @@ cb_iso_check_not_started(CbIsoBuilder *self, GError **error)
 {
 	if (self->started) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_FAILED,
-				    "the image is already being written");
+				    _("the image is already being written"));
 		return FALSE;
 	}
 	return TRUE;
@@ -415,7 +417,7 @@ cb_iso_builder_add_source(CbIsoBuilder *self, const gchar *source, GError **erro
 		return FALSE;
 	/* a source named on the command line is followed if it is a symlink */
 	if (stat(local_path, &st) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read source %s: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read source %s: %s"),
 			    local_path, g_strerror(errno));
 		return FALSE;
 	}
@@ -441,7 +443,7 @@ cb_iso_ensure_dirs(CbIsoBuilder *self, gchar **components, guint n, GError **err
 		if (iso_dir_get_node(dir, components[i], &node) == 1) {
 			if (iso_node_get_type(node) != LIBISO_DIR) {
 				g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-					    "cannot graft below “%s”: it is a file in the image",
+					    _("cannot graft below “%s”: it is a file in the image"),
 					    components[i]);
 				return NULL;
 			}
@@ -451,7 +453,7 @@ cb_iso_ensure_dirs(CbIsoBuilder *self, gchar **components, guint n, GError **err
 		rc = iso_image_add_new_dir(self->image, dir, components[i], &created);
 		if (rc < 0) {
 			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-				    "cannot make directory “%s” in the image: %s", components[i],
+				    _("cannot make directory “%s” in the image: %s"), components[i],
 				    iso_error_to_msg(rc));
 			return NULL;
 		}
@@ -483,7 +485,7 @@ cb_iso_builder_add_graft(CbIsoBuilder *self,
 			continue;
 		if (g_strcmp0(parts[i], ".") == 0 || g_strcmp0(parts[i], "..") == 0) {
 			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-				    "graft path “%s” may not contain “.” or “..”", disc_path);
+				    _("graft path “%s” may not contain “.” or “..”"), disc_path);
 			return FALSE;
 		}
 		g_ptr_array_add(components, parts[i]);
@@ -491,7 +493,7 @@ cb_iso_builder_add_graft(CbIsoBuilder *self,
 	if (components->len == 0)
 		return cb_iso_builder_add_source(self, local_path, error);
 	if (stat(local_path, &st) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read source %s: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read source %s: %s"),
 			    local_path, g_strerror(errno));
 		return FALSE;
 	}
@@ -516,7 +518,7 @@ cb_iso_builder_add_graft_spec(CbIsoBuilder *self, const gchar *spec, GError **er
 	}
 	if (*p != '=' || p[1] == '\0' || disc->len == 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-			    "graft “%s” is not of the form DISC/PATH=LOCAL", spec);
+			    _("graft “%s” is not of the form DISC/PATH=LOCAL"), spec);
 		return FALSE;
 	}
 	return cb_iso_builder_add_graft(self, disc->str, p + 1, error);
@@ -534,7 +536,7 @@ cb_iso_builder_start(CbIsoBuilder *self, GError **error)
 		return NULL;
 	rc = iso_write_opts_new(&opts, 0);
 	if (rc < 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot set up ISO options: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, _("cannot set up ISO options: %s"),
 			    iso_error_to_msg(rc));
 		return NULL;
 	}
@@ -562,7 +564,7 @@ cb_iso_builder_start(CbIsoBuilder *self, GError **error)
 	if (rc < 0) {
 		g_autofree gchar *msg =
 		    cb_iso_drain_messages(self->warning_func, self->warning_data);
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot lay out the ISO image: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot lay out the ISO image: %s"),
 			    msg != NULL ? msg : iso_error_to_msg(rc));
 		return NULL;
 	}
@@ -597,7 +599,7 @@ cb_iso_stream_read(CbIsoStream *self, guint8 *buf, gsize len, GError **error)
 			g_autofree gchar *msg =
 			    cb_iso_drain_messages(self->warning_func, self->warning_data);
 			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-				    "the ISO image could not be made: %s",
+				    _("the ISO image could not be made: %s"),
 				    msg != NULL ? msg : "libisofs stopped early");
 			return -1;
 		}
@@ -611,7 +613,7 @@ cb_iso_stream_read(CbIsoStream *self, guint8 *buf, gsize len, GError **error)
 		msg = cb_iso_drain_messages(self->warning_func, self->warning_data);
 		if (msg != NULL) {
 			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-				    "the ISO image could not be made: %s", msg);
+				    _("the ISO image could not be made: %s"), msg);
 			return -1;
 		}
 	}

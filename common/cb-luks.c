@@ -3,6 +3,8 @@
 
 #include "cb-crypto.h"
 #include "cb-error.h"
+
+#include <glib/gi18n-lib.h>
 #include "cb-xts.h"
 
 #include <errno.h>
@@ -47,7 +49,7 @@ cb_luks_init_library(void)
 static gboolean
 cb_luks_fail(CbLuksLog *log, int rc, GError **error, const gchar *what)
 {
-	g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "%s: %s", what,
+	g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, _("%s: %s"), what,
 		    log->last_error->len > 0 ? log->last_error->str : g_strerror(-rc));
 	return FALSE;
 }
@@ -74,11 +76,11 @@ cb_mem_file_open(CbMemFile *self, guint64 size, GError **error)
 	self->fd = memfd_create("cryptburn-luks-header", MFD_CLOEXEC);
 	if (self->fd < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    "cannot create an in-memory header file: %s", g_strerror(errno));
+			    _("cannot create an in-memory header file: %s"), g_strerror(errno));
 		return FALSE;
 	}
 	if (ftruncate(self->fd, (off_t) size) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot size the header file: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, _("cannot size the header file: %s"),
 			    g_strerror(errno));
 		return FALSE;
 	}
@@ -98,7 +100,7 @@ cb_mem_file_read(CbMemFile *self, guint64 size, GError **error)
 			continue;
 		if (n <= 0) {
 			g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-				    "cannot read back the LUKS header: %s",
+				    _("cannot read back the LUKS header: %s"),
 				    n < 0 ? g_strerror(errno) : "short file");
 			return NULL;
 		}
@@ -180,9 +182,9 @@ cb_luks_format(const CbLuksLayout *layout,
 		cb_luks_fail(&log, rc, error, "cannot add the passphrase to the LUKS header");
 	else if (crypt_get_data_offset(cd) * 512 != layout->data_offset)
 		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,
-			    "libcryptsetup put the data at %" G_GUINT64_FORMAT
-			    " bytes, expected %" G_GUINT64_FORMAT,
-			    (guint64) crypt_get_data_offset(cd) * 512, layout->data_offset);
+			    _("libcryptsetup put the data at %llu bytes, expected %llu"),
+			    (unsigned long long) crypt_get_data_offset(cd) * 512,
+			    (unsigned long long) layout->data_offset);
 	else if (layout->store_metadata != NULL && params->metadata != NULL)
 		ok = layout->store_metadata(cd, params->metadata, error);
 	else
@@ -258,7 +260,7 @@ cb_luks_probe(const CbFormatDesc *desc,
 
 	cb_luks_init_library();
 	if (access(path, R_OK) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "cannot read %s: %s", path,
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read %s: %s"), path,
 			    g_strerror(errno));
 		g_string_free(log.last_error, TRUE);
 		return FALSE;
@@ -274,7 +276,7 @@ cb_luks_probe(const CbFormatDesc *desc,
 	g_string_free(log.last_error, TRUE);
 	if (rc < 0) {
 		crypt_free(cd);
-		g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED, "no %s header", desc->name);
+		g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED, _("no %s header"), desc->name);
 		return FALSE;
 	}
 

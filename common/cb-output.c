@@ -3,6 +3,8 @@
 
 #include "cb-error.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,7 +35,7 @@ cb_output_check_space(const gchar *dir, guint64 needed, GError **error)
 		g_autofree gchar *need_str = g_format_size(needed);
 		g_autofree gchar *avail_str = g_format_size(avail);
 		g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE,
-			    "not enough space in %s: the image needs %s, only %s are free", dir,
+			    _("not enough space in %s: the image needs %s, only %s are free"), dir,
 			    need_str, avail_str);
 		return FALSE;
 	}
@@ -44,7 +46,7 @@ static gboolean
 cb_output_fail_create(CbOutput *self, int err, GError **error)
 {
 	g_set_error(error, CB_ERROR, err == ENOSPC ? CB_ERROR_NO_SPACE : CB_ERROR_OUTPUT,
-		    "cannot create %s: %s", self->path, g_strerror(err));
+		    _("cannot create %s: %s"), self->path, g_strerror(err));
 	return FALSE;
 }
 
@@ -85,24 +87,24 @@ cb_output_check(const gchar *path, gboolean force, GError **error)
 	if (stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT,
-				    "%s is a directory; name the image file to write", path);
+				    _("%s is a directory; name the image file to write"), path);
 			return FALSE;
 		}
 		if (!force) {
 			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT,
-				    "%s already exists; use --force to replace it", path);
+				    _("%s already exists; use --force to replace it"), path);
 			return FALSE;
 		}
 		if (!S_ISREG(st.st_mode))
 			return TRUE;
 	} else if (errno != ENOENT) {
-		g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot create %s: %s", path,
+		g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, _("cannot create %s: %s"), path,
 			    g_strerror(errno));
 		return FALSE;
 	}
 	dir = g_path_get_dirname(path);
 	if (access(dir, W_OK | X_OK) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot write in %s: %s", dir,
+		g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, _("cannot write in %s: %s"), dir,
 			    g_strerror(errno));
 		return FALSE;
 	}
@@ -162,11 +164,11 @@ cb_output_write(CbOutput *self, const guint8 *buf, gsize len, GError **error)
 				continue;
 			if (err == ENOSPC || err == EDQUOT)
 				g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE,
-					    "out of space writing %s: %s", self->path,
+					    _("out of space writing %s: %s"), self->path,
 					    g_strerror(err));
 			else
-				g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot write %s: %s",
-					    self->path, g_strerror(err));
+				g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT,
+					    _("cannot write %s: %s"), self->path, g_strerror(err));
 			return FALSE;
 		}
 		buf += n;
@@ -192,7 +194,7 @@ cb_output_link_temp(CbOutput *self, GError **error)
 		if (errno != EEXIST)
 			break;
 	}
-	g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot create %s: %s", self->path,
+	g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, _("cannot create %s: %s"), self->path,
 		    g_strerror(errno));
 	return FALSE;
 }
@@ -204,7 +206,7 @@ cb_output_commit(CbOutput *self, GError **error)
 		self->committed = TRUE;
 		if (self->in_place && close(self->fd) != 0) {
 			self->fd = -1;
-			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, "cannot finish %s: %s",
+			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, _("cannot finish %s: %s"),
 				    self->path, g_strerror(errno));
 			return FALSE;
 		}

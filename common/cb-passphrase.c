@@ -3,6 +3,8 @@
 
 #include "cb-error.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pwquality.h>
@@ -34,23 +36,23 @@ cb_passphrase_read_line_masked(int fd, const gchar *what, const sigset_t *wait_m
 			if (ppoll(&pfd, 1, NULL, wait_mask) < 0) {
 				if (errno == EINTR) {
 					g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED,
-						    "interrupted");
+						    _("interrupted"));
 					return NULL;
 				}
 				g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
-					    "cannot wait for the passphrase: %s",
+					    _("cannot wait for the passphrase: %s"),
 					    g_strerror(errno));
 				return NULL;
 			}
 		}
 		n = read(fd, &c, 1);
 		if (n < 0 && errno == EINTR) {
-			g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED, "interrupted");
+			g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED, _("interrupted"));
 			return NULL;
 		}
 		if (n < 0) {
 			g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
-				    "cannot read the passphrase from %s: %s", what,
+				    _("cannot read the passphrase from %s: %s"), what,
 				    g_strerror(errno));
 			return NULL;
 		}
@@ -58,7 +60,7 @@ cb_passphrase_read_line_masked(int fd, const gchar *what, const sigset_t *wait_m
 			break;
 		if (!cb_secret_append(secret, c)) {
 			g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
-				    "the passphrase from %s is longer than %d bytes", what,
+				    _("the passphrase from %s is longer than %d bytes"), what,
 				    CB_PASSPHRASE_MAX);
 			return NULL;
 		}
@@ -84,7 +86,7 @@ cb_passphrase_read_file(const gchar *path, GError **error)
 
 	if (fd < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
-			    "cannot open passphrase file %s: %s", path, g_strerror(errno));
+			    _("cannot open passphrase file %s: %s"), path, g_strerror(errno));
 		return NULL;
 	}
 	secret = cb_passphrase_read_line(fd, path, error);
@@ -99,7 +101,7 @@ cb_passphrase_read_fd(int fd, GError **error)
 
 	if (fcntl(fd, F_GETFD) < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
-			    "cannot read the passphrase: file descriptor %d is not open", fd);
+			    _("cannot read the passphrase: file descriptor %d is not open"), fd);
 		return NULL;
 	}
 	return cb_passphrase_read_line(fd, what, error);
@@ -121,7 +123,7 @@ cb_passphrase_ask(int tty, const gchar *prompt, GError **error)
 	CbSecret *secret = NULL;
 
 	if (tcgetattr(tty, &saved) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, "cannot use the terminal: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, _("cannot use the terminal: %s"),
 			    g_strerror(errno));
 		return NULL;
 	}
@@ -145,7 +147,7 @@ cb_passphrase_ask(int tty, const gchar *prompt, GError **error)
 	sigaction(SIGTERM, &act, &old_term);
 
 	if (write(tty, prompt, strlen(prompt)) < 0 || tcsetattr(tty, TCSAFLUSH, &quiet) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, "cannot use the terminal: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, _("cannot use the terminal: %s"),
 			    g_strerror(errno));
 	} else {
 		secret = cb_passphrase_read_line_masked(tty, "the terminal", &wait_mask, error);
@@ -168,16 +170,16 @@ cb_passphrase_prompt(const gchar *prompt, gboolean confirm, GError **error)
 
 	if (tty < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
-			    "no terminal to ask for a passphrase; use --passphrase-file or "
-			    "--passphrase-fd");
+			    _("no terminal to ask for a passphrase; use --passphrase-file or "
+			      "--passphrase-fd"));
 		return NULL;
 	}
 	first = cb_passphrase_ask(tty, prompt, error);
 	if (first != NULL && confirm) {
-		second = cb_passphrase_ask(tty, "Repeat the passphrase: ", error);
+		second = cb_passphrase_ask(tty, _("Repeat the passphrase: "), error);
 		if (second != NULL && !cb_secret_equal(first, second)) {
 			g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
-				    "the two passphrases differ");
+				    _("the two passphrases differ"));
 			g_clear_pointer(&first, cb_secret_free);
 		} else if (second == NULL) {
 			g_clear_pointer(&first, cb_secret_free);
@@ -195,7 +197,7 @@ cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error)
 	int rc;
 
 	if (cb_secret_size(passphrase) == 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, "the passphrase is empty");
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, _("the passphrase is empty"));
 		return FALSE;
 	}
 	if (allow_weak)
@@ -203,7 +205,7 @@ cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error)
 
 	settings = pwquality_default_settings();
 	if (settings == NULL) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot start libpwquality");
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, _("cannot start libpwquality"));
 		return FALSE;
 	}
 	/* the system's policy, /etc/security/pwquality.conf, if any */
@@ -220,8 +222,8 @@ cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error)
 		char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
 		const char *why = pwquality_strerror(buf, sizeof(buf), rc, aux);
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
-			    "the passphrase is too weak: %s; choose a stronger one or use "
-			    "--allow-weak-passphrase",
+			    _("the passphrase is too weak: %s; choose a stronger one or use "
+			      "--allow-weak-passphrase"),
 			    why);
 		return FALSE;
 	}

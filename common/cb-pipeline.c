@@ -4,6 +4,8 @@
 
 #include "cb-error.h"
 
+#include <glib/gi18n-lib.h>
+
 /* large writes, bounded memory: 1 MiB, a multiple of every sector size */
 #define CB_PIPELINE_CHUNK (1024 * 1024)
 
@@ -98,9 +100,8 @@ cb_pipeline_run(CbPipeline *self, GCancellable *cancellable, GError **error)
 	}
 	if (self->done != self->total) {
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    "wrote %" G_GUINT64_FORMAT " bytes where %" G_GUINT64_FORMAT
-			    " were announced",
-			    self->done, self->total);
+			    _("wrote %llu bytes where %llu were announced"),
+			    (unsigned long long) self->done, (unsigned long long) self->total);
 		return FALSE;
 	}
 	if (self->checksum != NULL)

@@ -3,6 +3,8 @@
 
 #include "cb-error.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,16 +31,16 @@ cb_secret_new(gsize capacity, GError **error)
 	 * exactly these pages and nothing the allocator shares with others */
 	mem = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "cannot allocate secure memory: %s",
-			    g_strerror(errno));
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
+			    _("cannot allocate secure memory: %s"), g_strerror(errno));
 		return NULL;
 	}
 	if (mlock(mem, mapped) != 0) {
 		int saved = errno;
 		munmap(mem, mapped);
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    "cannot lock memory for secrets: %s (raise the memlock limit, "
-			    "ulimit -l)",
+			    _("cannot lock memory for secrets: %s (raise the memlock limit, "
+			      "ulimit -l)"),
 			    g_strerror(saved));
 		return NULL;
 	}
@@ -67,7 +69,7 @@ cb_secret_new_random(gsize size, GError **error)
 			if (errno == EINTR)
 				continue;
 			g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,
-				    "cannot read the kernel random generator: %s",
+				    _("cannot read the kernel random generator: %s"),
 				    g_strerror(errno));
 			return NULL;
 		}

@@ -4,6 +4,8 @@
 #include "cb-crypto.h"
 #include "cb-error.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <gcrypt.h>
 #include <string.h>
 
@@ -32,26 +34,26 @@ cb_xts_new(const CbSecret *key, guint sector_size, GError **error)
 		break;
 	default:
 		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,
-			    "AES-XTS needs a 32 or 64 byte key, not %zu", cb_secret_size(key));
+			    _("AES-XTS needs a 32 or 64 byte key, not %zu"), cb_secret_size(key));
 		return NULL;
 	}
 	if (sector_size < CB_XTS_IV_UNIT || sector_size % CB_XTS_IV_UNIT != 0 ||
 	    (sector_size & (sector_size - 1)) != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "unsupported sector size %u",
+		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, _("unsupported sector size %u"),
 			    sector_size);
 		return NULL;
 	}
 	/* GCRY_CIPHER_SECURE: the expanded key lives in libgcrypt's locked pool */
 	rc = gcry_cipher_open(&self->hd, algo, GCRY_CIPHER_MODE_XTS, GCRY_CIPHER_SECURE);
 	if (rc != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "cannot open AES-XTS: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, _("cannot open AES-XTS: %s"),
 			    gcry_strerror(rc));
 		return NULL;
 	}
 	rc = gcry_cipher_setkey(self->hd, cb_secret_peek(key), cb_secret_size(key));
 	if (rc != 0) {
 		gcry_cipher_close(self->hd);
-		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "cannot set the AES-XTS key: %s",
+		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, _("cannot set the AES-XTS key: %s"),
 			    gcry_strerror(rc));
 		return NULL;
 	}
@@ -82,7 +84,7 @@ cb_xts_crypt(
 
 	if (len % self->sector_size != 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,
-			    "%zu bytes is not a whole number of %u-byte sectors", len,
+			    _("%zu bytes is not a whole number of %u-byte sectors"), len,
 			    self->sector_size);
 		return FALSE;
 	}
@@ -100,7 +102,7 @@ cb_xts_crypt(
 				     : gcry_cipher_decrypt(self->hd, buf + off, self->sector_size,
 							   NULL, 0);
 		if (rc != 0) {
-			g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "AES-XTS failed: %s",
+			g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, _("AES-XTS failed: %s"),
 				    gcry_strerror(rc));
 			return FALSE;
 		}
