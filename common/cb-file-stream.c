@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-file-stream.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -40,6 +42,17 @@ cb_file_stream_errno_to_iso(int err)
 	}
 }
 
+/* libisofs names a failing user stream "UNKNOWN SOURCE": queue a message
+ * that says which file and why, with code 0 so cb-iso can prefer it */
+static int
+cb_file_stream_fail(CbFileStream *self, const gchar *what, int err)
+{
+	g_autofree gchar *text =
+	    g_strdup_printf(_("cannot %s %s: %s"), what, self->path, g_strerror(err));
+	iso_msgs_submit(0, text, err, "SORRY", 0);
+	return cb_file_stream_errno_to_iso(err);
+}
+
 static int
 cb_file_stream_open(IsoStream *stream)
 {
@@ -50,7 +63,7 @@ cb_file_stream_open(IsoStream *stream)
 		return ISO_FILE_ALREADY_OPENED;
 	self->fd = open(self->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (self->fd < 0)
-		return cb_file_stream_errno_to_iso(errno);
+		return cb_file_stream_fail(self, _("open"), errno);
 	(void) posix_fadvise(self->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	self->buf = malloc(CB_FILE_STREAM_CHUNK);
 	if (self->buf == NULL) {
@@ -97,7 +110,7 @@ cb_file_stream_fill(CbFileStream *self, int *rc)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			*rc = cb_file_stream_errno_to_iso(errno);
+			*rc = cb_file_stream_fail(self, _("read"), errno);
 			return FALSE;
 		}
 		if (n == 0) {

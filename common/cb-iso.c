@@ -79,6 +79,7 @@ static gchar *
 cb_iso_drain_messages(CbIsoWarningFunc func, gpointer data)
 {
 	g_autoptr(GString) errors = g_string_new(NULL);
+	g_autoptr(GString) ours = g_string_new(NULL);
 	char text[ISO_MSGS_MESSAGE_LEN];
 	char severity[80];
 	int code, imgid;
@@ -95,8 +96,15 @@ cb_iso_drain_messages(CbIsoWarningFunc func, gpointer data)
 				func(text, data);
 			continue;
 		}
-		g_string_append_printf(errors, "%s%s", errors->len > 0 ? "; " : "", text);
+		/* code 0: our file stream naming the file; libisofs' own
+		 * follow-ups ("UNKNOWN SOURCE", "write cancelled") add nothing */
+		if (code == 0)
+			g_string_append_printf(ours, "%s%s", ours->len > 0 ? "; " : "", text);
+		else
+			g_string_append_printf(errors, "%s%s", errors->len > 0 ? "; " : "", text);
 	}
+	if (ours->len > 0)
+		return g_string_free(g_steal_pointer(&ours), FALSE);
 	return errors->len > 0 ? g_string_free(g_steal_pointer(&errors), FALSE) : NULL;
 }
 

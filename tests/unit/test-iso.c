@@ -189,6 +189,28 @@ test_iso_free_mid_stream(Fixture *f, gconstpointer data)
 	cb_iso_stream_free(stream);
 }
 
+/* a file gone between the tree walk and the write stops the image with its
+ * name; libisofs would otherwise fill it with zeros */
+static void
+test_iso_file_vanishes_before_write(Fixture *f, gconstpointer data)
+{
+	CbIsoOptions opts = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+	g_autoptr(CbIsoStream) stream = NULL;
+	g_autofree gchar *a = make_file(f, "tree/a.bin", 100000);
+	g_autofree gchar *gone = make_file(f, "tree/gone.bin", 100000);
+	g_autofree gchar *tree = g_build_filename(f->dir, "tree", NULL);
+
+	g_assert_true(cb_iso_builder_add_source(builder, tree, &error));
+	g_assert_cmpint(g_unlink(gone), ==, 0);
+	stream = cb_iso_builder_start(builder, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(read_all(stream, &error), ==, 0);
+	g_assert_error(error, CB_ERROR, CB_ERROR_SOURCE);
+	g_assert_nonnull(strstr(error->message, "gone.bin"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -201,6 +223,7 @@ main(int argc, char **argv)
 	ADD("/iso/graft-specs", test_iso_graft_specs);
 	ADD("/iso/long-volume-id", test_iso_long_volume_id);
 	ADD("/iso/free-mid-stream", test_iso_free_mid_stream);
+	ADD("/iso/file-vanishes-before-write", test_iso_file_vanishes_before_write);
 #undef ADD
 	return g_test_run();
 }
