@@ -147,12 +147,6 @@ cb_output_open(const gchar *path, gboolean force, guint64 expected_size, GError 
 	return g_steal_pointer(&self);
 }
 
-const gchar *
-cb_output_get_path(CbOutput *self)
-{
-	return self->path;
-}
-
 gboolean
 cb_output_write(CbOutput *self, const guint8 *buf, gsize len, GError **error)
 {

@@ -28,8 +28,6 @@ cb_output_commit(CbOutput *self, GError **error);
 /* without commit: the partial file disappears */
 void
 cb_output_free(CbOutput *self);
-const gchar *
-cb_output_get_path(CbOutput *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbOutput, cb_output_free)
 

@@ -79,17 +79,6 @@ cb_secret_new_random(gsize size, GError **error)
 	return g_steal_pointer(&self);
 }
 
-CbSecret *
-cb_secret_dup(const CbSecret *self, GError **error)
-{
-	CbSecret *copy = cb_secret_new(self->capacity, error);
-	if (copy == NULL)
-		return NULL;
-	memcpy(copy->data, self->data, self->size);
-	copy->size = self->size;
-	return copy;
-}
-
 void
 cb_secret_free(CbSecret *self)
 {
@@ -99,12 +88,6 @@ cb_secret_free(CbSecret *self)
 	munlock(self->data, self->mapped);
 	munmap(self->data, self->mapped);
 	g_free(self);
-}
-
-guint8 *
-cb_secret_data(CbSecret *self)
-{
-	return self->data;
 }
 
 const guint8 *
@@ -117,12 +100,6 @@ gsize
 cb_secret_size(const CbSecret *self)
 {
 	return self->size;
-}
-
-gsize
-cb_secret_capacity(const CbSecret *self)
-{
-	return self->capacity;
 }
 
 gboolean

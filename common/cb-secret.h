@@ -16,19 +16,13 @@ CbSecret *
 cb_secret_new(gsize capacity, GError **error);
 CbSecret *
 cb_secret_new_random(gsize size, GError **error);
-CbSecret *
-cb_secret_dup(const CbSecret *self, GError **error);
 void
 cb_secret_free(CbSecret *self);
 
-guint8 *
-cb_secret_data(CbSecret *self);
 const guint8 *
 cb_secret_peek(const CbSecret *self);
 gsize
 cb_secret_size(const CbSecret *self);
-gsize
-cb_secret_capacity(const CbSecret *self);
 /* appends one byte; FALSE when full */
 gboolean
 cb_secret_append(CbSecret *self, guint8 byte);
