@@ -220,6 +220,15 @@ cb_output_commit(CbOutput *self, GError **error)
 		if (!cb_output_link_temp(self, error))
 			return FALSE;
 	}
+	/* the old image goes away with the rename: the new one must be on disk
+	 * first, or a crash could leave neither */
+	if (access(self->path, F_OK) == 0 && fdatasync(self->fd) != 0) {
+		int err = errno;
+		g_set_error(error, CB_ERROR,
+			    err == ENOSPC || err == EDQUOT ? CB_ERROR_NO_SPACE : CB_ERROR_OUTPUT,
+			    _("cannot finish %s: %s"), self->path, g_strerror(err));
+		return FALSE;
+	}
 	if (rename(self->temp_path, self->path) != 0)
 		return cb_output_fail_create(self, errno, error);
 	g_clear_pointer(&self->temp_path, g_free);

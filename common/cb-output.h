@@ -9,7 +9,8 @@ G_BEGIN_DECLS
  * An image file that appears under its name only when complete. It is
  * written as an unnamed file (O_TMPFILE) and linked in by commit, so a
  * failure, Ctrl-C or even a crash leaves nothing half-written behind, and
- * an existing file replaced with force survives until the new one is done.
+ * an existing file replaced with force survives until the new one is done
+ * and on disk.
  * "-" is standard output, written as it comes.
  */
 typedef struct _CbOutput CbOutput;
