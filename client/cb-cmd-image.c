@@ -286,8 +286,11 @@ cb_image_metadata(const CbImageArgs *args)
 		metadata->volume_id = g_strdup(args->volume_id);
 	} else {
 		/* like a desktop names a folder's disc: after the first source,
-		 * made valid UTF-8 and cut to the 32 bytes ISO 9660 allows */
-		g_autofree gchar *raw = g_path_get_basename(args->sources[0]);
+		 * made valid UTF-8 and cut to the 32 bytes ISO 9660 allows; an
+		 * image of grafts alone gets a neutral name */
+		const gchar *first =
+		    args->sources != NULL && args->sources[0] != NULL ? args->sources[0] : "/";
+		g_autofree gchar *raw = g_path_get_basename(first);
 		g_autofree gchar *base = g_utf8_make_valid(raw, -1);
 		const gchar *end = base + MIN(strlen(base), 32);
 
@@ -304,14 +307,20 @@ cb_image_metadata(const CbImageArgs *args)
 static gboolean
 cb_image_validate(const CbImageArgs *args, GError **error)
 {
-	if (args->sources == NULL || args->sources[0] == NULL) {
-		if (args->grafts == NULL) {
+	if ((args->sources == NULL || args->sources[0] == NULL) && args->grafts == NULL) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    _("name at least one SOURCE to put in the image"));
+		return FALSE;
+	}
+	/* "" would mean the current directory to every path function */
+	for (guint i = 0; args->sources != NULL && args->sources[i] != NULL; i++) {
+		if (args->sources[i][0] == '\0') {
 			g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-					    _("name at least one SOURCE to put in the image"));
+					    _("a SOURCE is an empty name"));
 			return FALSE;
 		}
 	}
-	if (args->output == NULL) {
+	if (args->output == NULL || args->output[0] == '\0') {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
 				    _("name the image to write with -o IMAGE"));
 		return FALSE;

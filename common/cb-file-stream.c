@@ -75,8 +75,12 @@ cb_file_stream_open(IsoStream *stream)
 	self->eof = FALSE;
 	/* libisofs pads or cuts a file whose size changed since the tree was
 	 * made, and reports it; tell it which way */
-	if (fstat(self->fd, &st) == 0 && st.st_size != self->size)
+	if (fstat(self->fd, &st) == 0 && st.st_size != self->size) {
+		g_autofree gchar *text =
+		    g_strdup_printf(_("%s changed size while the image was made"), self->path);
+		iso_msgs_submit(0, text, 0, "SORRY", 0);
 		return st.st_size > self->size ? 2 : 3;
+	}
 	return 1;
 }
 

@@ -5,6 +5,9 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <errno.h>
+#include <sys/stat.h>
+
 extern const CbFormatDesc cb_format_luks2;
 extern const CbFormatDesc cb_format_luks1;
 
@@ -108,6 +111,19 @@ cb_format_free(CbFormat *self)
 CbImageInfo *
 cb_image_info_read(const gchar *path, GError **error)
 {
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read %s: %s"), path,
+			    g_strerror(errno));
+		return NULL;
+	}
+	/* images are files or discs; anything else has no header to read */
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
+			    _("%s is not an image file or a disc"), path);
+		return NULL;
+	}
 	for (guint i = 0; cb_formats[i] != NULL; i++) {
 		g_autoptr(CbImageInfo) info = g_new0(CbImageInfo, 1);
 		g_autoptr(GError) error_local = NULL;

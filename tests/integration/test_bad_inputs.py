@@ -2,6 +2,7 @@
 """Refusals: each with its exit status, a message naming the problem, and
 no output file (nor a hidden temporary one) left behind."""
 
+import json
 import os
 import shutil
 
@@ -263,9 +264,40 @@ def test_info_on_a_non_image(cb, tmp_path, src, kind):
 def test_info_on_a_missing_file(cb, tmp_path):
     missing = tmp_path / "nothing-here"
     proc = cb.run("info", missing)
-    # missing or unreadable input: 3, as for image sources (7 would do too)
-    assert proc.returncode in (3, 7), cbtest.describe(proc)
-    assert_refused(proc, proc.returncode, missing, "No such file")
+    # missing or unreadable input: 3, as for image sources
+    assert_refused(proc, 3, missing, "No such file")
+
+
+@pytest.mark.parametrize("target", ["directory", "/dev/null"])
+def test_info_on_something_that_is_no_image_at_all(cb, tmp_path, target):
+    path = tmp_path if target == "directory" else target
+    proc = cb.run("info", path)
+    assert_refused(proc, 7, path, "not an image file or a disc")
+
+
+def test_empty_source_name(cb, tmp_path, src):
+    """An empty name would mean the current directory to every path call."""
+    out = tmp_path / "out.luks"
+    _, proc = cb.image(["", src], output=out, expect=None)
+    assert_refused(proc, 2, "empty")
+    assert not os.path.lexists(out)
+
+
+def test_empty_output_name(cb, tmp_path, src):
+    proc = cb.run("image", "--passphrase-file", cb.passfile, src, "-o", "")
+    assert_refused(proc, 2, "-o IMAGE")
+
+
+def test_graft_only_image(cb, tmp_path, src):
+    """No SOURCE, only grafts: the image holds just the grafted tree."""
+    out = tmp_path / "out.luks"
+    out, proc = cb.image([], output=out, extra=["--graft", "docs/2025=%s" % src, "--json"])
+    assert json.loads(proc.stdout)["volume_id"] == "CRYPTBURN"
+    cbtest.compare_trees(
+        cbtest.expected_tree(src, b"docs/2025"),
+        cb.extract(cb.decrypt(out)),
+        also_present=[b"docs", b"docs/2025"],
+    )
 
 
 @pytest.mark.parametrize(

@@ -211,6 +211,28 @@ test_iso_file_vanishes_before_write(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "gone.bin"));
 }
 
+/* content that changes while the image is made is an error, not a
+ * silently padded or cut file */
+static void
+test_iso_file_changes_size(Fixture *f, gconstpointer data)
+{
+	CbIsoOptions opts = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+	g_autoptr(CbIsoStream) stream = NULL;
+	g_autofree gchar *log = make_file(f, "tree/growing.log", 5000);
+	g_autofree gchar *tree = g_build_filename(f->dir, "tree", NULL);
+
+	g_assert_true(cb_iso_builder_add_source(builder, tree, &error));
+	g_assert_true(g_file_set_contents(log, "now it is different and longer", -1, NULL));
+	stream = cb_iso_builder_start(builder, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(read_all(stream, &error), ==, 0);
+	g_assert_error(error, CB_ERROR, CB_ERROR_SOURCE);
+	g_assert_nonnull(strstr(error->message, "growing.log"));
+	g_assert_nonnull(strstr(error->message, "changed size"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -224,6 +246,7 @@ main(int argc, char **argv)
 	ADD("/iso/long-volume-id", test_iso_long_volume_id);
 	ADD("/iso/free-mid-stream", test_iso_free_mid_stream);
 	ADD("/iso/file-vanishes-before-write", test_iso_file_vanishes_before_write);
+	ADD("/iso/file-changes-size", test_iso_file_changes_size);
 #undef ADD
 	return g_test_run();
 }
