@@ -120,6 +120,8 @@ cb_output_open(const gchar *path, gboolean force, guint64 expected_size, GError 
 	self->fd = -1;
 	self->path = g_strdup(path);
 	if (g_strcmp0(path, "-") == 0) {
+		g_free(self->path);
+		self->path = g_strdup(_("standard output"));
 		self->is_stdout = TRUE;
 		self->fd = STDOUT_FILENO;
 		return g_steal_pointer(&self);
