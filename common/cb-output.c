@@ -82,8 +82,15 @@ cb_output_check(const gchar *path, gboolean force, GError **error)
 	struct stat st;
 	g_autofree gchar *dir = NULL;
 
-	if (g_strcmp0(path, "-") == 0)
+	if (g_strcmp0(path, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			g_set_error_literal(error, CB_ERROR, CB_ERROR_OUTPUT,
+					    _("standard output is a terminal; redirect it to a "
+					      "file or a pipe to write the image there"));
+			return FALSE;
+		}
 		return TRUE;
+	}
 	if (stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT,

@@ -84,3 +84,21 @@ def test_interrupt_during_key_derivation(cb, tmp_path, sig):
     # it does not sit out the rest of the derivation
     assert took < 1.5, "took %.1f s to stop" % took
     assert os.listdir(outdir) == []
+
+
+def test_no_image_onto_a_terminal(cb, tmp_path):
+    """-o - with standard output on a terminal would spray ciphertext on it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a\n")
+    term = cbtest.spawn_on_pty(
+        cb.cmd("image", "--passphrase-file", cb.passfile, src, "-o", "-"), cwd=tmp_path
+    )
+    try:
+        rc = term.finish()
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+    assert rc == 4, term.output
+    assert b"terminal" in term.output
+    assert b"LUKS" not in term.output
