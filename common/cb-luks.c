@@ -13,20 +13,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* libcryptsetup reports through callbacks; keep the last error so a
- * GError can say what went wrong instead of just a number */
-typedef struct {
-	GString *last_error;
-} CbLuksLog;
+typedef struct crypt_device CbCryptDevice;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbCryptDevice, crypt_free)
 
+/* libcryptsetup reports through callbacks; usrptr is a GString that keeps
+ * the last error, so a GError can say what went wrong, not just a number.
+ * Declare it before the device so the device, which calls back, goes first. */
 static void
 cb_luks_log_cb(int level, const char *msg, void *usrptr)
 {
-	CbLuksLog *log = usrptr;
+	GString *last_error = usrptr;
 	g_autofree gchar *line = g_strchomp(g_strdup(msg));
 
-	if (level == CRYPT_LOG_ERROR && log != NULL) {
-		g_string_assign(log->last_error, line);
+	if (level == CRYPT_LOG_ERROR && last_error != NULL) {
+		g_string_assign(last_error, line);
 		return;
 	}
 	g_debug("libcryptsetup: %s", line);
@@ -47,10 +47,10 @@ cb_luks_init_library(void)
 }
 
 static gboolean
-cb_luks_fail(CbLuksLog *log, int rc, GError **error, const gchar *what)
+cb_luks_fail(GString *last_error, int rc, GError **error, const gchar *what)
 {
-	g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, _("%s: %s"), what,
-		    log->last_error->len > 0 ? log->last_error->str : g_strerror(-rc));
+	g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO, "%s: %s", what,
+		    last_error->len > 0 ? last_error->str : g_strerror(-rc));
 	return FALSE;
 }
 
@@ -67,6 +67,8 @@ cb_mem_file_clear(CbMemFile *self)
 	self->fd = -1;
 	g_clear_pointer(&self->path, g_free);
 }
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbMemFile, cb_mem_file_clear)
 
 /* a file that exists only in memory: the header is built where nobody
  * else can see or replace it, and nothing is left behind on a crash */
@@ -123,23 +125,18 @@ cb_luks_format(const CbLuksLayout *layout,
 	       CbMemFile *file,
 	       GError **error)
 {
-	struct crypt_device *cd = NULL;
-	CbLuksLog log = { .last_error = g_string_new(NULL) };
+	g_autoptr(GString) last_error = g_string_new(NULL);
+	g_autoptr(CbCryptDevice) cd = NULL;
 	struct crypt_pbkdf_type pbkdf = *crypt_get_pbkdf_default(layout->crypt_type);
 	struct crypt_params_luks1 luks1 = { 0 };
 	struct crypt_params_luks2 luks2 = { 0 };
 	void *type_params = NULL;
-	gboolean ok = FALSE;
 	int rc;
 
-	/* cd is freed before leaving, on every path, by the block below */
 	rc = crypt_init(&cd, file->path);
-	if (rc < 0) {
-		ok = cb_luks_fail(&log, rc, error, "cannot start libcryptsetup");
-		g_string_free(log.last_error, TRUE);
-		return ok;
-	}
-	crypt_set_log_callback(cd, cb_luks_log_cb, &log);
+	if (rc < 0)
+		return cb_luks_fail(last_error, rc, error, _("cannot start libcryptsetup"));
+	crypt_set_log_callback(cd, cb_luks_log_cb, last_error);
 
 	pbkdf.type = layout->pbkdf_type;
 	if (params->iter_time_ms > 0)
@@ -166,33 +163,37 @@ cb_luks_format(const CbLuksLayout *layout,
 		type_params = &luks1;
 	}
 
-	if (layout->metadata_size > 0 &&
-	    (rc = crypt_set_metadata_size(cd, layout->metadata_size, layout->keyslots_size)) < 0)
-		cb_luks_fail(&log, rc, error, "cannot size the LUKS2 header");
-	else if ((rc = crypt_set_pbkdf_type(cd, &pbkdf)) < 0)
-		cb_luks_fail(&log, rc, error, "cannot choose the key derivation");
-	else if ((rc = crypt_format(cd, layout->crypt_type, "aes", "xts-plain64", NULL,
-				    (const char *) cb_secret_peek(volume_key),
-				    cb_secret_size(volume_key), type_params)) < 0)
-		cb_luks_fail(&log, rc, error, "cannot create the LUKS header");
-	else if ((rc = crypt_keyslot_add_by_volume_key(
-		      cd, CRYPT_ANY_SLOT, (const char *) cb_secret_peek(volume_key),
-		      cb_secret_size(volume_key), (const char *) cb_secret_peek(params->passphrase),
-		      cb_secret_size(params->passphrase))) < 0)
-		cb_luks_fail(&log, rc, error, "cannot add the passphrase to the LUKS header");
-	else if (crypt_get_data_offset(cd) * 512 != layout->data_offset)
+	if (layout->metadata_size > 0) {
+		rc = crypt_set_metadata_size(cd, layout->metadata_size, layout->keyslots_size);
+		if (rc < 0)
+			return cb_luks_fail(last_error, rc, error,
+					    _("cannot size the LUKS2 header"));
+	}
+	rc = crypt_set_pbkdf_type(cd, &pbkdf);
+	if (rc < 0)
+		return cb_luks_fail(last_error, rc, error, _("cannot choose the key derivation"));
+	rc = crypt_format(cd, layout->crypt_type, "aes", "xts-plain64", NULL,
+			  (const char *) cb_secret_peek(volume_key), cb_secret_size(volume_key),
+			  type_params);
+	if (rc < 0)
+		return cb_luks_fail(last_error, rc, error, _("cannot create the LUKS header"));
+	rc = crypt_keyslot_add_by_volume_key(
+	    cd, CRYPT_ANY_SLOT, (const char *) cb_secret_peek(volume_key),
+	    cb_secret_size(volume_key), (const char *) cb_secret_peek(params->passphrase),
+	    cb_secret_size(params->passphrase));
+	if (rc < 0)
+		return cb_luks_fail(last_error, rc, error,
+				    _("cannot add the passphrase to the LUKS header"));
+	if (crypt_get_data_offset(cd) * 512 != layout->data_offset) {
 		g_set_error(error, CB_ERROR, CB_ERROR_CRYPTO,
 			    _("libcryptsetup put the data at %llu bytes, expected %llu"),
 			    (unsigned long long) crypt_get_data_offset(cd) * 512,
 			    (unsigned long long) layout->data_offset);
-	else if (layout->store_metadata != NULL && params->metadata != NULL)
-		ok = layout->store_metadata(cd, params->metadata, error);
-	else
-		ok = TRUE;
-
-	crypt_free(cd);
-	g_string_free(log.last_error, TRUE);
-	return ok;
+		return FALSE;
+	}
+	if (layout->store_metadata != NULL && params->metadata != NULL)
+		return layout->store_metadata(cd, params->metadata, error);
+	return TRUE;
 }
 
 CbFormat *
@@ -204,7 +205,7 @@ cb_luks_create(const CbFormatDesc *desc,
 	g_autoptr(CbSecret) volume_key = NULL;
 	g_autoptr(GBytes) header = NULL;
 	g_autoptr(CbXts) xts = NULL;
-	CbMemFile file = { .fd = -1 };
+	g_auto(CbMemFile) file = { .fd = -1 };
 
 	if (!cb_crypto_init(error))
 		return NULL;
@@ -215,12 +216,9 @@ cb_luks_create(const CbFormatDesc *desc,
 		return NULL;
 	/* room past the data offset: libcryptsetup checks the device holds it */
 	if (!cb_mem_file_open(&file, layout->data_offset + 4096, error) ||
-	    !cb_luks_format(layout, params, volume_key, &file, error)) {
-		cb_mem_file_clear(&file);
+	    !cb_luks_format(layout, params, volume_key, &file, error))
 		return NULL;
-	}
 	header = cb_mem_file_read(&file, layout->data_offset, error);
-	cb_mem_file_clear(&file);
 	if (header == NULL)
 		return NULL;
 
@@ -252,8 +250,8 @@ cb_luks_probe(const CbFormatDesc *desc,
 	      CbImageInfo *info,
 	      GError **error)
 {
-	struct crypt_device *cd = NULL;
-	CbLuksLog log = { .last_error = g_string_new(NULL) };
+	g_autoptr(GString) last_error = g_string_new(NULL);
+	g_autoptr(CbCryptDevice) cd = NULL;
 	struct crypt_pbkdf_type pbkdf = { 0 };
 	guint64 size;
 	int rc;
@@ -262,20 +260,14 @@ cb_luks_probe(const CbFormatDesc *desc,
 	if (access(path, R_OK) != 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read %s: %s"), path,
 			    g_strerror(errno));
-		g_string_free(log.last_error, TRUE);
 		return FALSE;
 	}
 	rc = crypt_init(&cd, path);
-	if (rc < 0) {
-		cb_luks_fail(&log, rc, error, "cannot open the image");
-		g_string_free(log.last_error, TRUE);
-		return FALSE;
-	}
-	crypt_set_log_callback(cd, cb_luks_log_cb, &log);
+	if (rc < 0)
+		return cb_luks_fail(last_error, rc, error, _("cannot open the image"));
+	crypt_set_log_callback(cd, cb_luks_log_cb, last_error);
 	rc = crypt_load(cd, layout->crypt_type, NULL);
-	g_string_free(log.last_error, TRUE);
 	if (rc < 0) {
-		crypt_free(cd);
 		g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED, _("no %s header"), desc->name);
 		return FALSE;
 	}
@@ -293,6 +285,5 @@ cb_luks_probe(const CbFormatDesc *desc,
 	info->metadata = g_new0(CbMetadata, 1);
 	if (layout->load_metadata != NULL)
 		layout->load_metadata(cd, info->metadata);
-	crypt_free(cd);
 	return TRUE;
 }

@@ -10,13 +10,18 @@
 typedef struct {
 	gchar *dir;
 	GPtrArray *warnings;
+	CbIsoBuilder *builder; /* default options */
 } Fixture;
 
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
+	CbIsoOptions opts = { 0 };
+
 	f->dir = g_dir_make_tmp("cb-iso-XXXXXX", NULL);
 	f->warnings = g_ptr_array_new_with_free_func(g_free);
+	f->builder = cb_iso_builder_new(&opts, NULL);
+	g_assert_nonnull(f->builder);
 }
 
 static void
@@ -29,6 +34,7 @@ rm_rf(const gchar *path)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
+	cb_iso_builder_free(f->builder);
 	rm_rf(f->dir);
 	g_free(f->dir);
 	g_ptr_array_unref(f->warnings);
@@ -94,9 +100,8 @@ test_iso_size_known_first(Fixture *f, gconstpointer data)
 static void
 test_iso_special_files_skipped(Fixture *f, gconstpointer data)
 {
-	CbIsoOptions opts = { 0 };
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+	CbIsoBuilder *builder = f->builder;
 	g_autofree gchar *file = make_file(f, "tree/keep.txt", 10);
 	g_autofree gchar *fifo = g_build_filename(f->dir, "tree", "pipe", NULL);
 	g_autofree gchar *tree = g_build_filename(f->dir, "tree", NULL);
@@ -113,9 +118,8 @@ test_iso_special_files_skipped(Fixture *f, gconstpointer data)
 static void
 test_iso_missing_source(Fixture *f, gconstpointer data)
 {
-	CbIsoOptions opts = { 0 };
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+	CbIsoBuilder *builder = f->builder;
 	g_autofree gchar *missing = g_build_filename(f->dir, "nope", NULL);
 
 	g_assert_false(cb_iso_builder_add_source(builder, missing, &error));
@@ -126,9 +130,8 @@ test_iso_missing_source(Fixture *f, gconstpointer data)
 static void
 test_iso_conflict(Fixture *f, gconstpointer data)
 {
-	CbIsoOptions opts = { 0 };
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+	CbIsoBuilder *builder = f->builder;
 	g_autofree gchar *a = make_file(f, "one/same.txt", 1);
 	g_autofree gchar *b = make_file(f, "two/same.txt", 2);
 	g_autofree gchar *one = g_build_filename(f->dir, "one", NULL);
@@ -143,9 +146,8 @@ test_iso_conflict(Fixture *f, gconstpointer data)
 static void
 test_iso_graft_specs(Fixture *f, gconstpointer data)
 {
-	CbIsoOptions opts = { 0 };
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+	CbIsoBuilder *builder = f->builder;
 	g_autofree gchar *a = make_file(f, "a.txt", 1);
 	g_autofree gchar *spec = g_strdup_printf("docs/2025/a\\=b.txt=%s", a);
 	g_autofree gchar *bad_dots = g_strdup_printf("docs/../x=%s", a);
@@ -174,9 +176,8 @@ test_iso_long_volume_id(Fixture *f, gconstpointer data)
 static void
 test_iso_free_mid_stream(Fixture *f, gconstpointer data)
 {
-	CbIsoOptions opts = { 0 };
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+	CbIsoBuilder *builder = f->builder;
 	g_autofree gchar *a = make_file(f, "big/a.bin", 20 * 1024 * 1024);
 	g_autofree gchar *tree = g_build_filename(f->dir, "big", NULL);
 	CbIsoStream *stream;
@@ -194,9 +195,8 @@ test_iso_free_mid_stream(Fixture *f, gconstpointer data)
 static void
 test_iso_file_vanishes_before_write(Fixture *f, gconstpointer data)
 {
-	CbIsoOptions opts = { 0 };
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+	CbIsoBuilder *builder = f->builder;
 	g_autoptr(CbIsoStream) stream = NULL;
 	g_autofree gchar *a = make_file(f, "tree/a.bin", 100000);
 	g_autofree gchar *gone = make_file(f, "tree/gone.bin", 100000);
@@ -216,9 +216,8 @@ test_iso_file_vanishes_before_write(Fixture *f, gconstpointer data)
 static void
 test_iso_file_changes_size(Fixture *f, gconstpointer data)
 {
-	CbIsoOptions opts = { 0 };
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+	CbIsoBuilder *builder = f->builder;
 	g_autoptr(CbIsoStream) stream = NULL;
 	g_autofree gchar *log = make_file(f, "tree/growing.log", 5000);
 	g_autofree gchar *tree = g_build_filename(f->dir, "tree", NULL);
