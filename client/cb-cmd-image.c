@@ -115,8 +115,8 @@ cb_image_work(CbImageRun *run, GError **error)
 				     error);
 	if (run->output == NULL)
 		return FALSE;
-	pipeline = cb_pipeline_new(run->stream, run->format, (CbSinkWriteFunc) cb_output_write,
-				   run->output);
+	pipeline = cb_pipeline_new_for_iso(run->stream, run->format,
+					   (CbSinkWriteFunc) cb_output_write, run->output);
 	if (args->json)
 		cb_pipeline_set_checksum(pipeline, G_CHECKSUM_SHA256);
 	g_atomic_pointer_set(&run->pipeline, pipeline);

@@ -27,7 +27,18 @@ cb_exit_report(const GError *error)
 	case CB_ERROR_NO_SPACE:
 		return CB_EXIT_NO_SPACE;
 	case CB_ERROR_PASSPHRASE:
+	case CB_ERROR_PASSPHRASE_REQUIRED:
 		return CB_EXIT_PASSPHRASE;
+	case CB_ERROR_MEDIA_TOO_SMALL:
+		return CB_EXIT_NO_SPACE;
+	case CB_ERROR_NOT_AUTHORIZED:
+		return CB_EXIT_NOT_AUTHORIZED;
+	case CB_ERROR_BUSY:
+		return CB_EXIT_BUSY;
+	case CB_ERROR_NO_MEDIA:
+	case CB_ERROR_UNSUPPORTED_MEDIA:
+	case CB_ERROR_NO_SUCH_DRIVE:
+		return CB_EXIT_MEDIA;
 	case CB_ERROR_NOT_SUPPORTED:
 		return CB_EXIT_NOT_IMAGE;
 	case CB_ERROR_CANCELLED:
@@ -48,8 +59,11 @@ cb_exit_help(void)
 		 "  2    bad command line or option value\n"
 		 "  3    a source is missing or unreadable\n"
 		 "  4    the output exists (without --force) or cannot be written\n"
-		 "  5    not enough space for the output\n"
+		 "  5    not enough space for the output, or the disc is too small\n"
 		 "  6    passphrase empty, too weak, mistyped or unreadable\n"
 		 "  7    not an image cryptburn recognises\n"
+		 "  8    not authorized (polkit)\n"
+		 "  9    the drive is busy, or you run too many jobs\n"
+		 "  10   no such drive, no disc, or the disc cannot be written\n"
 		 "  130  interrupted (Ctrl-C); the partial output was removed\n");
 }

@@ -10,7 +10,8 @@
 #define CB_PIPELINE_CHUNK (1024 * 1024)
 
 struct _CbPipeline {
-	CbIsoStream *source;
+	CbSourceReadFunc read;
+	gpointer source;
 	CbFormat *format;
 	CbSinkWriteFunc write;
 	gpointer sink;
@@ -21,16 +22,28 @@ struct _CbPipeline {
 };
 
 CbPipeline *
-cb_pipeline_new(CbIsoStream *source, CbFormat *format, CbSinkWriteFunc write, gpointer sink)
+cb_pipeline_new(CbSourceReadFunc read,
+		gpointer source,
+		guint64 source_size,
+		CbFormat *format,
+		CbSinkWriteFunc write,
+		gpointer sink)
 {
 	CbPipeline *self = g_new0(CbPipeline, 1);
+	self->read = read;
 	self->source = source;
 	self->format = format;
 	self->write = write;
 	self->sink = sink;
-	self->total =
-	    g_bytes_get_size(cb_format_get_header(format)) + cb_iso_stream_get_size(source);
+	self->total = g_bytes_get_size(cb_format_get_header(format)) + source_size;
 	return self;
+}
+
+CbPipeline *
+cb_pipeline_new_for_iso(CbIsoStream *source, CbFormat *format, CbSinkWriteFunc write, gpointer sink)
+{
+	return cb_pipeline_new((CbSourceReadFunc) cb_iso_stream_read, source,
+			       cb_iso_stream_get_size(source), format, write, sink);
 }
 
 void
@@ -88,7 +101,7 @@ cb_pipeline_run(CbPipeline *self, GCancellable *cancellable, GError **error)
 
 		if (g_cancellable_set_error_if_cancelled(cancellable, error))
 			return FALSE;
-		n = cb_iso_stream_read(self->source, buf, CB_PIPELINE_CHUNK, error);
+		n = self->read(self->source, buf, CB_PIPELINE_CHUNK, error);
 		if (n < 0)
 			return FALSE;
 		if (n == 0)

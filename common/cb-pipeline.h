@@ -13,10 +13,25 @@ G_BEGIN_DECLS
  */
 typedef struct _CbPipeline CbPipeline;
 
+/* fills buf completely, or up to the end of the source; returns the bytes
+ * read, 0 at the end, -1 with error set (as cb_iso_stream_read) */
+typedef gssize (*CbSourceReadFunc)(gpointer source, guint8 *buf, gsize len, GError **error);
 typedef gboolean (*CbSinkWriteFunc)(gpointer sink, const guint8 *buf, gsize len, GError **error);
 
+/* source_size: the exact payload size, a multiple of the format's sector */
 CbPipeline *
-cb_pipeline_new(CbIsoStream *source, CbFormat *format, CbSinkWriteFunc write, gpointer sink);
+cb_pipeline_new(CbSourceReadFunc read,
+		gpointer source,
+		guint64 source_size,
+		CbFormat *format,
+		CbSinkWriteFunc write,
+		gpointer sink);
+/* an ISO stream made by libisofs as the source */
+CbPipeline *
+cb_pipeline_new_for_iso(CbIsoStream *source,
+			CbFormat *format,
+			CbSinkWriteFunc write,
+			gpointer sink);
 void
 cb_pipeline_free(CbPipeline *self);
 /* also hash what is written (e.g. G_CHECKSUM_SHA256) */
