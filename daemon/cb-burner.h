@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * libburn, behind one process-wide lock for its control calls (scan, grab,
+ * release, write start, erase start, eject). Writing and status polling of
+ * one drive run without the lock, so several drives can burn at once.
+ *
+ * A device is "/dev/srN" for a real drive or "stdio:PATH" for a test drive
+ * that writes PATH byte for byte as a drive writes a disc.
+ *
+ * cb_burner_init/shutdown run on the main thread; everything else on a
+ * job's worker thread (or any thread), never on the main thread while it
+ * serves D-Bus, because grabbing a real drive can take seconds.
+ */
+
+gboolean
+cb_burner_init(GError **error);
+void
+cb_burner_shutdown(void);
+
+/* a disc as libburn sees it */
+typedef struct {
+	gboolean present;
+	gchar *media;  /* udisks' name: "cd_r", "dvd_plus_rw", "bd_r", ...; "file" for stdio */
+	gchar *status; /* "blank", "appendable", "full", "unsuitable", "none" */
+	guint64 capacity;
+	guint64 free_bytes;
+	GArray *write_speeds; /* guint32 kB/s, fastest first */
+	gboolean erasable;
+	gchar *vendor;
+	gchar *model;
+} CbMediaInfo;
+
+void
+cb_media_info_free(CbMediaInfo *info);
+
+typedef struct _CbBurn CbBurn;
+
+/* grabs the drive; stdio_capacity emulates a disc of that many bytes on a
+ * test drive (0: the free space of the file system, as libburn does) */
+CbBurn *
+cb_burn_open(const gchar *device, guint64 stdio_capacity, GError **error);
+/* releases the drive, ejecting the disc when asked */
+void
+cb_burn_close(CbBurn *self, gboolean eject);
+
+/* what is in the drive now */
+CbMediaInfo *
+cb_burn_get_media(CbBurn *self);
+
+/* grab, look, release */
+CbMediaInfo *
+cb_burner_query(const gchar *device, guint64 stdio_capacity, GError **error);
+
+typedef struct {
+	gboolean simulate;
+	guint speed_kbs;  /* 0: the drive's best */
+	gsize fifo_bytes; /* 0: 32 MiB; 4 MiB starves a fast drive (DESIGN 7) */
+} CbBurnOptions;
+
+typedef enum {
+	CB_BURN_PHASE_WRITING,
+	CB_BURN_PHASE_FIXATING,
+} CbBurnPhase;
+
+typedef struct {
+	CbBurnPhase phase;
+	guint64 bytes_done;	/* bytes the drive accepted */
+	gdouble fifo_fill;	/* 0..1 */
+	guint fifo_empty_count; /* times the fifo ran empty after the pre-fill */
+} CbBurnStatus;
+
+/* called on the writing thread a few times a second */
+typedef void (*CbBurnProgressFunc)(const CbBurnStatus *status, gpointer user_data);
+
+/*
+ * Writes exactly size bytes read from fd (usually a pipe) as one track in
+ * one session, closing the disc. Fails before writing anything when the
+ * disc is missing (CB_ERROR_NO_MEDIA), not writable (UNSUPPORTED_MEDIA) or
+ * too small (MEDIA_TOO_SMALL, naming both sizes). Cancelling stops the
+ * drive (CB_ERROR_CANCELLED). fd is not closed.
+ */
+gboolean
+cb_burn_write(CbBurn *self,
+	      int fd,
+	      guint64 size,
+	      const CbBurnOptions *options,
+	      CbBurnProgressFunc progress,
+	      gpointer user_data,
+	      GCancellable *cancellable,
+	      GError **error);
+
+/* blanks a rewritable disc; progress reports bytes_done out of capacity */
+gboolean
+cb_burn_blank(CbBurn *self,
+	      gboolean fast,
+	      CbBurnProgressFunc progress,
+	      gpointer user_data,
+	      GCancellable *cancellable,
+	      GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbMediaInfo, cb_media_info_free)
+
+G_END_DECLS
