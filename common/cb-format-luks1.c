@@ -36,6 +36,7 @@ const CbFormatDesc cb_format_luks1 = {
 	.name = "luks1",
 	.summary = "LUKS1, aes-xts-plain64, 512-bit key, 512-byte sectors, pbkdf2 (for readers "
 		   "older than 2018)",
+	.header_size = 2 * 1024 * 1024,
 	.create = cb_luks1_create,
 	.probe = cb_luks1_probe,
 	.check_metadata = cb_luks1_check_metadata,

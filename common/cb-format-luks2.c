@@ -117,6 +117,7 @@ cb_luks2_probe(const gchar *path, CbImageInfo *info, GError **error);
 const CbFormatDesc cb_format_luks2 = {
 	.name = "luks2",
 	.summary = "LUKS2, aes-xts-plain64, 512-bit key, 2048-byte sectors, argon2id",
+	.header_size = 1024 * 1024,
 	.create = cb_luks2_create,
 	.probe = cb_luks2_probe,
 	.check_metadata = NULL,

@@ -40,6 +40,9 @@ typedef struct {
 typedef struct {
 	const gchar *name;
 	const gchar *summary;
+	/* bytes in front of the payload, known before the header is made, so
+	 * that a disc's capacity can be checked before asking a passphrase */
+	guint64 header_size;
 	/* builds the header and readies the transform */
 	CbFormat *(*create)(const CbFormatParams *params, GError **error);
 	/* TRUE and fills info when the file at path is of this format */

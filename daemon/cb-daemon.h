@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "cb-drive.h"
+#include "cb-job.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The daemon's state: the object manager, the drives and the jobs.
+ * Main thread.
+ */
+
+/* bounded input (DESIGN 5) */
+#define CB_DAEMON_MAX_JOBS_PER_UID 8
+/* a finished job stays visible this long, for late watchers */
+#define CB_DAEMON_JOB_LINGER_S 60
+
+typedef struct {
+	gchar **test_drives; /* "PATH[:SIZE]" */
+	gchar *reader_path;
+	guint idle_timeout_s; /* 0: never exit */
+	guint agent_timeout_s;
+	gsize fifo_bytes;
+} CbDaemonConfig;
+
+typedef struct _CbDaemon CbDaemon;
+
+/* called when the daemon has had no job for idle_timeout_s */
+typedef void (*CbDaemonIdleFunc)(gpointer user_data);
+
+CbDaemon *
+cb_daemon_new(const CbDaemonConfig *config, GError **error);
+void
+cb_daemon_free(CbDaemon *self);
+
+/* exports every object on bus; call before owning the name */
+gboolean
+cb_daemon_export(CbDaemon *self,
+		 GDBusConnection *bus,
+		 CbDaemonIdleFunc idle,
+		 gpointer user_data,
+		 GError **error);
+/* cancels all jobs and waits for their workers */
+void
+cb_daemon_shutdown(CbDaemon *self);
+guint
+cb_daemon_count_active_jobs(CbDaemon *self);
+
+/* for the Manager and Drive method handlers */
+CbDrive *
+cb_daemon_find_drive(CbDaemon *self, const gchar *path, GError **error);
+/* checks the per-uid limit, claims the drive, exports and starts the job */
+CbJob *
+cb_daemon_start_job(CbDaemon *self, CbJobSpec *spec, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbDaemon, cb_daemon_free)
+
+G_END_DECLS

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * What a job does, top to bottom, on its worker thread:
+ *
+ *   source (reader helper as the caller, or a client's image fd)
+ *     -> capacity check, before a passphrase is even asked
+ *     -> passphrase (passphrase-fd, or the client's agent, twice)
+ *     -> header (key derivation)
+ *     -> pipeline thread: encrypt -> pipe -> libburn fifo -> drive
+ *        (or straight into the client's output fd for WriteImage)
+ */
+#include "cb-job-private.h"
+
+#include "cb-agent.h"
+#include "cb-burner.h"
+#include "cb-error.h"
+#include "cb-fd-source.h"
+#include "cb-format.h"
+#include "cb-inhibit.h"
+#include "cb-passphrase.h"
+#include "cb-pipeline.h"
+#include "cb-reader.h"
+#include "cb-volume-id.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gi18n-lib.h>
+#include <sys/statvfs.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CB_MB(bytes) ((bytes) / 1000000.0)
+
+/* a write sink on a plain fd: a pipe into libburn, or the client's
+ * output; progress counts here only when no drive reports it */
+typedef struct {
+	gint fd;
+	CbJob *count_for;
+} CbFdSink;
+
+static gboolean
+cb_fd_sink_write(CbFdSink *sink, const guint8 *buf, gsize len, GError **error)
+{
+	while (len > 0) {
+		gssize n = write(sink->fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+			g_set_error(error, CB_ERROR,
+				    saved == ENOSPC || saved == EDQUOT ? CB_ERROR_NO_SPACE
+								       : CB_ERROR_OUTPUT,
+				    _("cannot write the image: %s"), g_strerror(saved));
+			return FALSE;
+		}
+		buf += n;
+		len -= (gsize) n;
+		if (sink->count_for != NULL)
+			__atomic_add_fetch(&sink->count_for->bytes_done, (guint64) n,
+					   __ATOMIC_RELAXED);
+	}
+	return TRUE;
+}
+
+static void
+cb_job_on_reader_warning(const gchar *message, gpointer data)
+{
+	CbJob *self = data;
+	g_message("%s: %s", self->path, message);
+}
+
+static CbMetadata *
+cb_job_metadata(CbJob *self)
+{
+	CbJobOptions *options = self->spec.options;
+	CbMetadata *metadata = cb_metadata_new();
+
+	metadata->serial = g_strdup(options->serial);
+	if (options->volume_id != NULL)
+		metadata->volume_id = g_strdup(options->volume_id);
+	else
+		metadata->volume_id =
+		    cb_volume_id_default((const gchar *const *) self->spec.sources);
+	return metadata;
+}
+
+/* asks the agent twice for a new passphrase and compares the answers, so
+ * that a typo cannot lock the disc for good */
+static CbSecret *
+cb_job_ask_agent(CbJob *self, GError **error)
+{
+	const gchar *device = self->spec.drive != NULL ? cb_drive_get_device(self->spec.drive) : "";
+	g_autoptr(CbSecret) first = NULL;
+	g_autoptr(CbSecret) second = NULL;
+	g_auto(GVariantDict) hints = G_VARIANT_DICT_INIT(NULL);
+	GVariant *hints_first;
+
+	g_variant_dict_insert(&hints, "new", "b", TRUE);
+	g_variant_dict_insert(&hints, "drive", "s", device);
+	hints_first = g_variant_dict_end(&hints);
+	first = cb_agent_request_passphrase(
+	    self->spec.bus, self->spec.peer, self->spec.options->agent, self->path,
+	    self->spec.drive != NULL ? _("Passphrase for the new encrypted disc")
+				     : _("Passphrase for the new encrypted image"),
+	    hints_first, self->spec.config->agent_timeout_ms, self->cancellable, error);
+	if (first == NULL)
+		return NULL;
+	g_variant_dict_init(&hints, NULL);
+	g_variant_dict_insert(&hints, "new", "b", TRUE);
+	g_variant_dict_insert(&hints, "confirm", "b", TRUE);
+	g_variant_dict_insert(&hints, "drive", "s", device);
+	second = cb_agent_request_passphrase(
+	    self->spec.bus, self->spec.peer, self->spec.options->agent, self->path,
+	    _("Repeat the passphrase"), g_variant_dict_end(&hints),
+	    self->spec.config->agent_timeout_ms, self->cancellable, error);
+	if (second == NULL)
+		return NULL;
+	if (!cb_secret_equal(first, second)) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+				    _("the two passphrases differ; nothing was written"));
+		return NULL;
+	}
+	return g_steal_pointer(&first);
+}
+
+static CbSecret *
+cb_job_get_passphrase(CbJob *self, GError **error)
+{
+	CbJobOptions *options = self->spec.options;
+	g_autoptr(CbSecret) passphrase = NULL;
+
+	if (options->passphrase_fd >= 0) {
+		passphrase = cb_passphrase_read_fd(options->passphrase_fd, error);
+	} else if (options->agent != NULL) {
+		cb_job_set_state(self, CB_JOB_STATE_WAITING_FOR_PASSPHRASE);
+		passphrase = cb_job_ask_agent(self, error);
+		cb_job_set_state(self, CB_JOB_STATE_RUNNING);
+	} else {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_PASSPHRASE_REQUIRED,
+				    _("no passphrase: the request named neither an agent nor a "
+				      "passphrase-fd"));
+		return NULL;
+	}
+	if (passphrase == NULL || !cb_passphrase_check(passphrase, options->allow_weak, error))
+		return NULL;
+	return g_steal_pointer(&passphrase);
+}
+
+/* passphrase, then the header: the slow key derivation */
+static CbFormat *
+cb_job_make_format(CbJob *self, const CbFormatDesc *desc, GError **error)
+{
+	CbJobOptions *options = self->spec.options;
+	g_autoptr(CbMetadata) metadata = cb_job_metadata(self);
+	g_autoptr(CbSecret) passphrase = cb_job_get_passphrase(self, error);
+	CbFormatParams params = {
+		.passphrase = passphrase,
+		.metadata = metadata,
+		.iter_time_ms = options->iter_time,
+		.pbkdf_memory_kb = options->pbkdf_memory,
+		.pbkdf_iterations = options->pbkdf_iterations,
+	};
+
+	if (passphrase == NULL)
+		return NULL;
+	if (g_cancellable_set_error_if_cancelled(self->cancellable, error))
+		return NULL;
+	return desc->create(&params, error);
+}
+
+static gboolean
+cb_job_check_media(CbJob *self, CbBurn *burn, guint64 total, GError **error)
+{
+	g_autoptr(CbMediaInfo) media = cb_burn_get_media(burn);
+
+	if (!media->present) {
+		g_set_error(error, CB_ERROR, CB_ERROR_NO_MEDIA, _("no disc in %s"),
+			    cb_drive_get_device(self->spec.drive));
+		return FALSE;
+	}
+	if (g_strcmp0(media->status, "blank") != 0 && g_strcmp0(media->status, "appendable") != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_UNSUPPORTED_MEDIA,
+			    _("the disc in %s cannot be written (%s %s)"),
+			    cb_drive_get_device(self->spec.drive), media->media, media->status);
+		return FALSE;
+	}
+	if (total > media->free_bytes) {
+		g_set_error(error, CB_ERROR, CB_ERROR_MEDIA_TOO_SMALL,
+			    _("disc too small: image needs %.1f MB, disc holds %.1f MB"),
+			    CB_MB((gdouble) total), CB_MB((gdouble) media->free_bytes));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+typedef struct {
+	CbPipeline *pipeline;
+	CbFdSink sink;
+	GCancellable *cancellable;
+	GError *error;
+} CbPipelineRun;
+
+static gpointer
+cb_job_pipeline_thread(gpointer data)
+{
+	CbPipelineRun *run = data;
+
+	if (!cb_pipeline_run(run->pipeline, run->cancellable, &run->error))
+		g_cancellable_cancel(run->cancellable);
+	/* EOF for libburn's fifo either way */
+	close(run->sink.fd);
+	run->sink.fd = -1;
+	return NULL;
+}
+
+static void
+cb_job_on_burn_progress(const CbBurnStatus *status, gpointer data)
+{
+	CbJob *self = data;
+
+	cb_job_set_phase(self, status->phase == CB_BURN_PHASE_FIXATING ? CB_JOB_PHASE_FIXATING
+								       : CB_JOB_PHASE_WRITING);
+	__atomic_store_n(&self->bytes_done, status->bytes_done, __ATOMIC_RELAXED);
+	g_atomic_int_set(&self->fifo_permille, (guint) (status->fifo_fill * 1000));
+	g_atomic_int_set(&self->fifo_empty_count, status->fifo_empty_count);
+}
+
+/* the pipeline writes into a pipe on a thread of its own while libburn
+ * reads the other end into its fifo; whichever side fails first makes
+ * the other one stop (cancellable, EOF, EPIPE) */
+static gboolean
+cb_job_write_to_drive(CbJob *self,
+		      CbBurn *burn,
+		      CbSourceReadFunc read,
+		      gpointer source,
+		      guint64 size,
+		      CbFormat *format,
+		      GError **error)
+{
+	CbJobOptions *options = self->spec.options;
+	CbBurnOptions burn_options = {
+		.simulate = options->simulate,
+		.speed_kbs = options->speed,
+		.fifo_bytes = self->spec.config->fifo_bytes,
+	};
+	CbPipelineRun run = { .cancellable = self->cancellable };
+	g_autoptr(CbPipeline) pipeline = NULL;
+	g_autoptr(GError) burn_error = NULL;
+	GThread *thread;
+	gint fds[2];
+	gboolean ok;
+
+	if (!g_unix_open_pipe(fds, O_CLOEXEC, error))
+		return FALSE;
+	/* fewer wake-ups: the pipeline writes 1 MiB at a time */
+	fcntl(fds[1], F_SETPIPE_SZ, 1024 * 1024);
+	run.sink.fd = fds[1];
+	pipeline = cb_pipeline_new(read, source, size, format, (CbSinkWriteFunc) cb_fd_sink_write,
+				   &run.sink);
+	run.pipeline = pipeline;
+	cb_pipeline_set_checksum(pipeline, G_CHECKSUM_SHA256);
+	cb_job_set_bytes(self, 0, cb_pipeline_get_total(pipeline));
+	thread = g_thread_new("cb-pipeline", cb_job_pipeline_thread, &run);
+	ok = cb_burn_write(burn, fds[0], cb_pipeline_get_total(pipeline), &burn_options,
+			   cb_job_on_burn_progress, self, self->cancellable, &burn_error);
+	/* a failed burn leaves the pipeline blocked on a full pipe: EPIPE */
+	close(fds[0]);
+	if (!ok)
+		g_cancellable_cancel(self->cancellable);
+	g_thread_join(thread);
+
+	if (ok && run.error == NULL) {
+		self->checksum = g_strdup(cb_pipeline_get_checksum(pipeline));
+		return TRUE;
+	}
+	/* the source's own error says more than "the stream ended early" */
+	if (run.error != NULL && !cb_error_is_cancelled(run.error) &&
+	    !g_error_matches(run.error, CB_ERROR, CB_ERROR_OUTPUT)) {
+		g_propagate_error(error, run.error);
+		return FALSE;
+	}
+	g_clear_error(&run.error);
+	if (burn_error == NULL)
+		g_set_error_literal(&burn_error, CB_ERROR, CB_ERROR_FAILED,
+				    _("the image stream ended early"));
+	g_propagate_error(error, g_steal_pointer(&burn_error));
+	return FALSE;
+}
+
+/* from a known-size plain source to the job's drive */
+static gboolean
+cb_job_encrypt_and_burn(
+    CbJob *self, CbBurn *burn, CbSourceReadFunc read, gpointer source, guint64 size, GError **error)
+{
+	CbJobOptions *options = self->spec.options;
+	const CbFormatDesc *desc = cb_format_lookup(options->format, error);
+	g_autoptr(CbFormat) format = NULL;
+	g_autofree gchar *why = NULL;
+	gboolean ok;
+	gint inhibit_fd;
+
+	if (desc == NULL)
+		return FALSE;
+	cb_job_set_bytes(self, 0, desc->header_size + size);
+	if (!cb_job_check_media(self, burn, desc->header_size + size, error))
+		return FALSE;
+	format = cb_job_make_format(self, desc, error);
+	if (format == NULL)
+		return FALSE;
+	cb_job_set_phase(self, CB_JOB_PHASE_WRITING);
+	why = g_strdup_printf(_("Writing an encrypted disc in %s"),
+			      cb_drive_get_device(self->spec.drive));
+	inhibit_fd = cb_inhibit_take(self->spec.bus, why);
+	ok = cb_job_write_to_drive(self, burn, read, source, size, format, error);
+	if (inhibit_fd >= 0)
+		close(inhibit_fd);
+	return ok;
+}
+
+static CbReader *
+cb_job_start_reader(CbJob *self, guint64 *size, GError **error)
+{
+	g_autoptr(CbReader) reader = cb_reader_spawn(self->spec.config->reader_path, self->spec.uid,
+						     (const gchar *const *) self->spec.sources,
+						     self->spec.options->iso_options, error);
+
+	if (reader == NULL)
+		return NULL;
+	cb_reader_set_warning_func(reader, cb_job_on_reader_warning, self);
+	if (!cb_reader_wait_size(reader, size, self->cancellable, error))
+		return NULL;
+	return g_steal_pointer(&reader);
+}
+
+static CbBurn *
+cb_job_open_drive(CbJob *self, GError **error)
+{
+	return cb_burn_open(cb_drive_get_device(self->spec.drive),
+			    cb_drive_get_stdio_capacity(self->spec.drive), error);
+}
+
+static gboolean
+cb_job_burn_files(CbJob *self, GError **error)
+{
+	CbBurn *burn = cb_job_open_drive(self, error);
+	g_autoptr(CbReader) reader = NULL;
+	guint64 size = 0;
+	gboolean ok;
+
+	if (burn == NULL)
+		return FALSE;
+	reader = cb_job_start_reader(self, &size, error);
+	ok =
+	    reader != NULL && cb_job_encrypt_and_burn(self, burn, (CbSourceReadFunc) cb_reader_read,
+						      reader, size, error);
+	cb_burn_close(burn, ok && self->spec.options->eject);
+	return ok;
+}
+
+static gboolean
+cb_job_burn_image(CbJob *self, GError **error)
+{
+	g_autoptr(CbFdSource) source =
+	    cb_fd_source_new(self->spec.stream_fd, self->spec.options->image_size, error);
+	CbBurn *burn;
+	gboolean ok;
+
+	if (source == NULL)
+		return FALSE;
+	burn = cb_job_open_drive(self, error);
+	if (burn == NULL)
+		return FALSE;
+	ok = cb_job_encrypt_and_burn(self, burn, (CbSourceReadFunc) cb_fd_source_read, source,
+				     cb_fd_source_get_size(source), error);
+	cb_burn_close(burn, ok && self->spec.options->eject);
+	return ok;
+}
+
+/* the client opened the output; a regular file's file system must hold it */
+static gboolean
+cb_job_check_output(gint fd, guint64 total, GError **error)
+{
+	struct stat st;
+	struct statvfs vfs;
+	gint flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || ((flags & O_ACCMODE) != O_WRONLY && (flags & O_ACCMODE) != O_RDWR)) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("the output file descriptor is not open for writing"));
+		return FALSE;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fstatvfs(fd, &vfs) != 0)
+		return TRUE;
+	if ((guint64) vfs.f_bavail * vfs.f_frsize < total) {
+		g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE,
+			    _("not enough space: the image needs %.1f MB, the output's file "
+			      "system has %.1f MB free"),
+			    CB_MB((gdouble) total), CB_MB((gdouble) vfs.f_bavail * vfs.f_frsize));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+cb_job_write_image(CbJob *self, GError **error)
+{
+	const CbFormatDesc *desc = cb_format_lookup(self->spec.options->format, error);
+	g_autoptr(CbReader) reader = NULL;
+	g_autoptr(CbFormat) format = NULL;
+	g_autoptr(CbPipeline) pipeline = NULL;
+	CbFdSink sink = { .fd = self->spec.stream_fd, .count_for = self };
+	guint64 size = 0;
+	gboolean ok;
+
+	if (desc == NULL)
+		return FALSE;
+	reader = cb_job_start_reader(self, &size, error);
+	if (reader == NULL)
+		return FALSE;
+	cb_job_set_bytes(self, 0, desc->header_size + size);
+	if (!cb_job_check_output(sink.fd, desc->header_size + size, error))
+		return FALSE;
+	format = cb_job_make_format(self, desc, error);
+	if (format == NULL)
+		return FALSE;
+	pipeline = cb_pipeline_new((CbSourceReadFunc) cb_reader_read, reader, size, format,
+				   (CbSinkWriteFunc) cb_fd_sink_write, &sink);
+	cb_pipeline_set_checksum(pipeline, G_CHECKSUM_SHA256);
+	cb_job_set_phase(self, CB_JOB_PHASE_WRITING);
+	ok = cb_pipeline_run(pipeline, self->cancellable, error);
+	if (ok && fsync(sink.fd) != 0 && errno != EINVAL && errno != EROFS) {
+		g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, _("cannot write the image: %s"),
+			    g_strerror(errno));
+		return FALSE;
+	}
+	if (ok)
+		self->checksum = g_strdup(cb_pipeline_get_checksum(pipeline));
+	return ok;
+}
+
+static void
+cb_job_on_blank_progress(const CbBurnStatus *status, gpointer data)
+{
+	CbJob *self = data;
+	__atomic_store_n(&self->bytes_done, status->bytes_done, __ATOMIC_RELAXED);
+}
+
+static gboolean
+cb_job_blank(CbJob *self, GError **error)
+{
+	CbBurn *burn = cb_job_open_drive(self, error);
+	g_autoptr(CbMediaInfo) media = NULL;
+	gboolean ok;
+
+	if (burn == NULL)
+		return FALSE;
+	media = cb_burn_get_media(burn);
+	cb_job_set_bytes(self, 0, media->capacity);
+	cb_job_set_phase(self, CB_JOB_PHASE_WRITING);
+	ok = cb_burn_blank(burn, self->spec.options->fast, cb_job_on_blank_progress, self,
+			   self->cancellable, error);
+	cb_burn_close(burn, ok && self->spec.options->eject);
+	return ok;
+}
+
+gboolean
+cb_job_work(CbJob *self, GError **error)
+{
+	switch (self->spec.operation) {
+	case CB_OPERATION_BURN_FILES:
+		return cb_job_burn_files(self, error);
+	case CB_OPERATION_BURN_IMAGE:
+		return cb_job_burn_image(self, error);
+	case CB_OPERATION_WRITE_IMAGE:
+		return cb_job_write_image(self, error);
+	case CB_OPERATION_BLANK:
+		return cb_job_blank(self, error);
+	}
+	g_assert_not_reached();
+}

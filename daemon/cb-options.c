@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* main thread: options are checked while the method call is handled */
+#include "cb-options.h"
+
+#include "cb-error.h"
+#include "cb-format.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OP_F (1u << CB_OPERATION_BURN_FILES)
+#define OP_I (1u << CB_OPERATION_BURN_IMAGE)
+#define OP_W (1u << CB_OPERATION_WRITE_IMAGE)
+#define OP_B (1u << CB_OPERATION_BLANK)
+
+/* longest time a key derivation may be asked to take, and most argon2
+ * memory: cryptsetup's own ceilings (60 s is generous; 4 GiB is its max) */
+#define CB_OPTIONS_MAX_ITER_TIME 60000
+#define CB_OPTIONS_MAX_PBKDF_MEMORY (4 * 1024 * 1024)
+#define CB_OPTIONS_MAX_GRAFT 8192
+
+typedef struct {
+	const gchar *name;
+	const gchar *type;
+	guint operations;
+	guint max_len; /* strings: bytes; 0: no limit beyond the type */
+} CbOptionSpec;
+
+static const CbOptionSpec cb_option_specs[] = {
+	{ "format", "s", OP_F | OP_I | OP_W, 32 },
+	{ "agent", "o", OP_F | OP_I | OP_W, 0 },
+	{ "passphrase-fd", "h", OP_F | OP_I | OP_W, 0 },
+	{ "allow-weak-passphrase", "b", OP_F | OP_I | OP_W, 0 },
+	{ "volume-id", "s", OP_F | OP_I | OP_W, CB_OPTIONS_MAX_VOLUME_ID },
+	{ "serial", "s", OP_F | OP_I | OP_W, CB_OPTIONS_MAX_SERIAL },
+	{ "application-id", "s", OP_F | OP_W, CB_OPTIONS_MAX_FIELD },
+	{ "publisher", "s", OP_F | OP_W, CB_OPTIONS_MAX_FIELD },
+	{ "preparer", "s", OP_F | OP_W, CB_OPTIONS_MAX_FIELD },
+	{ "system-id", "s", OP_F | OP_W, CB_OPTIONS_MAX_FIELD },
+	{ "grafts", "as", OP_F | OP_W, CB_OPTIONS_MAX_GRAFT },
+	{ "no-md5", "b", OP_F | OP_W, 0 },
+	{ "iter-time", "u", OP_F | OP_I | OP_W, 0 },
+	{ "pbkdf-memory", "u", OP_F | OP_I | OP_W, 0 },
+	{ "pbkdf-force-iterations", "u", OP_F | OP_I | OP_W, 0 },
+	{ "eject", "b", OP_F | OP_I | OP_B, 0 },
+	{ "speed", "u", OP_F | OP_I, 0 },
+	{ "simulate", "b", OP_F | OP_I, 0 },
+	{ "image-size", "t", OP_I, 0 },
+	{ "fast", "b", OP_B, 0 },
+};
+
+static const gchar *const cb_operation_names[] = {
+	[CB_OPERATION_BURN_FILES] = "burn-files",
+	[CB_OPERATION_BURN_IMAGE] = "burn-image",
+	[CB_OPERATION_WRITE_IMAGE] = "write-image",
+	[CB_OPERATION_BLANK] = "blank",
+};
+
+const gchar *
+cb_operation_to_string(CbOperation operation)
+{
+	return cb_operation_names[operation];
+}
+
+void
+cb_job_options_free(CbJobOptions *self)
+{
+	if (self == NULL)
+		return;
+	if (self->passphrase_fd >= 0)
+		close(self->passphrase_fd);
+	g_free(self->format);
+	g_free(self->agent);
+	g_free(self->volume_id);
+	g_free(self->serial);
+	g_clear_pointer(&self->iso_options, g_variant_unref);
+	g_free(self);
+}
+
+static const CbOptionSpec *
+cb_option_spec_lookup(const gchar *name)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(cb_option_specs); i++)
+		if (g_strcmp0(cb_option_specs[i].name, name) == 0)
+			return &cb_option_specs[i];
+	return NULL;
+}
+
+static gboolean
+cb_option_check_string(const CbOptionSpec *spec, const gchar *value, GError **error)
+{
+	if (spec->max_len > 0 && strlen(value) > spec->max_len) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    _("option “%s” is too long: at most %u bytes"), spec->name,
+			    spec->max_len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+cb_option_check_strv(const CbOptionSpec *spec, const gchar *const *values, GError **error)
+{
+	if (g_strv_length((gchar **) values) > CB_OPTIONS_MAX_SOURCES) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    _("option “%s” has too many entries: at most %u"), spec->name,
+			    CB_OPTIONS_MAX_SOURCES);
+		return FALSE;
+	}
+	for (guint i = 0; values[i] != NULL; i++)
+		if (!cb_option_check_string(spec, values[i], error))
+			return FALSE;
+	return TRUE;
+}
+
+static gboolean
+cb_option_check_range(const gchar *name, guint value, guint min, guint max, GError **error)
+{
+	if (value != 0 && (value < min || value > max)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    _("option “%s” must be 0 or between %u and %u"), name, min, max);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gint
+cb_option_take_fd(const gchar *name, GVariant *value, GUnixFDList *fds, GError **error)
+{
+	gint32 handle = g_variant_get_handle(value);
+	gint fd;
+
+	if (fds == NULL || handle < 0 || handle >= g_unix_fd_list_get_length(fds)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    _("option “%s” names no file descriptor of the message"), name);
+		return -1;
+	}
+	fd = g_unix_fd_list_get(fds, handle, error);
+	if (fd < 0)
+		g_prefix_error(error, "%s: ", name);
+	return fd;
+}
+
+/* stores one checked value; the reader's ISO options go to iso */
+static gboolean
+cb_job_options_store(CbJobOptions *self,
+		     const CbOptionSpec *spec,
+		     GVariant *value,
+		     GUnixFDList *fds,
+		     GVariantDict *iso,
+		     GError **error)
+{
+	const gchar *name = spec->name;
+
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) &&
+	    !cb_option_check_string(spec, g_variant_get_string(value, NULL), error))
+		return FALSE;
+	if (g_strcmp0(name, "format") == 0) {
+		const gchar *format = g_variant_get_string(value, NULL);
+		if (cb_format_lookup(format, error) == NULL)
+			return FALSE;
+		self->format = g_strdup(format);
+	} else if (g_strcmp0(name, "agent") == 0) {
+		self->agent = g_variant_dup_string(value, NULL);
+	} else if (g_strcmp0(name, "passphrase-fd") == 0) {
+		if (self->passphrase_fd >= 0)
+			close(self->passphrase_fd);
+		self->passphrase_fd = cb_option_take_fd(name, value, fds, error);
+		if (self->passphrase_fd < 0)
+			return FALSE;
+	} else if (g_strcmp0(name, "allow-weak-passphrase") == 0) {
+		self->allow_weak = g_variant_get_boolean(value);
+	} else if (g_strcmp0(name, "volume-id") == 0) {
+		self->volume_id = g_variant_dup_string(value, NULL);
+		if (!g_utf8_validate(self->volume_id, -1, NULL) || self->volume_id[0] == '\0') {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("option “%s” must be non-empty UTF-8"), name);
+			return FALSE;
+		}
+		g_variant_dict_insert_value(iso, name, value);
+	} else if (g_strcmp0(name, "serial") == 0) {
+		self->serial = g_variant_dup_string(value, NULL);
+	} else if (g_strcmp0(name, "grafts") == 0) {
+		g_autofree const gchar **grafts = g_variant_get_strv(value, NULL);
+		if (!cb_option_check_strv(spec, grafts, error))
+			return FALSE;
+		g_variant_dict_insert_value(iso, name, value);
+	} else if (g_strcmp0(name, "iter-time") == 0) {
+		self->iter_time = g_variant_get_uint32(value);
+		return cb_option_check_range(name, self->iter_time, 1, CB_OPTIONS_MAX_ITER_TIME,
+					     error);
+	} else if (g_strcmp0(name, "pbkdf-memory") == 0) {
+		self->pbkdf_memory = g_variant_get_uint32(value);
+		return cb_option_check_range(name, self->pbkdf_memory, 32,
+					     CB_OPTIONS_MAX_PBKDF_MEMORY, error);
+	} else if (g_strcmp0(name, "pbkdf-force-iterations") == 0) {
+		self->pbkdf_iterations = g_variant_get_uint32(value);
+	} else if (g_strcmp0(name, "eject") == 0) {
+		self->eject = g_variant_get_boolean(value);
+	} else if (g_strcmp0(name, "simulate") == 0) {
+		self->simulate = g_variant_get_boolean(value);
+	} else if (g_strcmp0(name, "speed") == 0) {
+		self->speed = g_variant_get_uint32(value);
+	} else if (g_strcmp0(name, "image-size") == 0) {
+		self->image_size = g_variant_get_uint64(value);
+		if (self->image_size == 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("option “%s” must not be 0"), name);
+			return FALSE;
+		}
+	} else if (g_strcmp0(name, "fast") == 0) {
+		self->fast = g_variant_get_boolean(value);
+	} else {
+		/* application-id, publisher, preparer, system-id, no-md5 */
+		g_variant_dict_insert_value(iso, name, value);
+	}
+	return TRUE;
+}
+
+CbJobOptions *
+cb_job_options_parse(CbOperation operation, GVariant *options, GUnixFDList *fds, GError **error)
+{
+	g_autoptr(CbJobOptions) self = g_new0(CbJobOptions, 1);
+	g_auto(GVariantDict) iso = G_VARIANT_DICT_INIT(NULL);
+	GVariantIter iter;
+	const gchar *name;
+	GVariant *value_raw;
+
+	self->passphrase_fd = -1;
+	self->fast = TRUE;
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_next(&iter, "{&sv}", &name, &value_raw)) {
+		g_autoptr(GVariant) value = value_raw;
+		const CbOptionSpec *spec = cb_option_spec_lookup(name);
+
+		if (spec == NULL) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("unknown option “%s”"), name);
+			return NULL;
+		}
+		if ((spec->operations & (1u << operation)) == 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("option “%s” does not apply to %s"), name,
+				    cb_operation_to_string(operation));
+			return NULL;
+		}
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type))) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("option “%s” must be of type “%s”, not “%s”"), name,
+				    spec->type, g_variant_get_type_string(value));
+			return NULL;
+		}
+		if (!cb_job_options_store(self, spec, value, fds, &iso, error))
+			return NULL;
+	}
+	if (self->format == NULL)
+		self->format = g_strdup(cb_format_default_name());
+	if (self->serial != NULL) {
+		const CbFormatDesc *desc = cb_format_lookup(self->format, error);
+		g_autoptr(CbMetadata) probe = cb_metadata_new();
+
+		probe->serial = g_strdup(self->serial);
+		if (desc == NULL ||
+		    (desc->check_metadata != NULL && !desc->check_metadata(probe, error))) {
+			if (error != NULL && *error != NULL)
+				(*error)->code = CB_ERROR_INVALID_OPTION;
+			return NULL;
+		}
+	}
+	self->iso_options = g_variant_ref_sink(g_variant_dict_end(&iso));
+	return g_steal_pointer(&self);
+}
+
+gboolean
+cb_options_check_sources(const gchar *const *sources, gboolean allow_empty, GError **error)
+{
+	guint n = g_strv_length((gchar **) sources);
+
+	if (n == 0 && !allow_empty) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("no sources given"));
+		return FALSE;
+	}
+	if (n > CB_OPTIONS_MAX_SOURCES) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    _("too many sources: %u, at most %u"), n, CB_OPTIONS_MAX_SOURCES);
+		return FALSE;
+	}
+	for (guint i = 0; i < n; i++) {
+		if (strlen(sources[i]) > CB_OPTIONS_MAX_PATH) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("source path too long: at most %u bytes"),
+				    CB_OPTIONS_MAX_PATH);
+			return FALSE;
+		}
+		if (!g_path_is_absolute(sources[i])) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("source “%s” is not an absolute path"), sources[i]);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+cb_options_check_empty(GVariant *options, GError **error)
+{
+	GVariantIter iter;
+	const gchar *name;
+
+	g_variant_iter_init(&iter, options);
+	if (g_variant_iter_next(&iter, "{&sv}", &name, NULL)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION, _("unknown option “%s”"),
+			    name);
+		return FALSE;
+	}
+	return TRUE;
+}

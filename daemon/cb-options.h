@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The a{sv} options of the Manager methods, checked in one place: every
+ * key must be known and meant for the operation, every value of the right
+ * type and within its limit. Anything else is CB_ERROR_INVALID_OPTION with
+ * the option's name, before a job exists. Runs on the main thread.
+ */
+
+/* bounded input (DESIGN 5) */
+#define CB_OPTIONS_MAX_SOURCES 256
+#define CB_OPTIONS_MAX_PATH 4096
+#define CB_OPTIONS_MAX_FIELD 128
+#define CB_OPTIONS_MAX_VOLUME_ID 32
+#define CB_OPTIONS_MAX_SERIAL 64
+
+typedef enum {
+	CB_OPERATION_BURN_FILES,
+	CB_OPERATION_BURN_IMAGE,
+	CB_OPERATION_WRITE_IMAGE,
+	CB_OPERATION_BLANK,
+} CbOperation;
+
+const gchar *
+cb_operation_to_string(CbOperation operation);
+
+typedef struct {
+	gchar *format;
+	gchar *agent;	    /* object path on the submitting connection, or NULL */
+	gint passphrase_fd; /* -1 when not given; owned */
+	gboolean allow_weak;
+	gchar *volume_id; /* NULL: derived from the first source */
+	gchar *serial;
+	guint iter_time;
+	guint pbkdf_memory;
+	guint pbkdf_iterations;
+	gboolean eject;
+	gboolean simulate;
+	guint speed;
+	guint64 image_size; /* BurnImage: 0 when not given */
+	gboolean fast;	    /* Blank */
+	/* what the reader needs to lay out the ISO: a{sv} */
+	GVariant *iso_options;
+} CbJobOptions;
+
+/* fds: the message's fd list, for "h" options; NULL if it carried none */
+CbJobOptions *
+cb_job_options_parse(CbOperation operation, GVariant *options, GUnixFDList *fds, GError **error);
+void
+cb_job_options_free(CbJobOptions *self);
+
+/* refuses relative, empty, overlong and too many paths */
+gboolean
+cb_options_check_sources(const gchar *const *sources, gboolean allow_empty, GError **error);
+
+/* an empty a{sv} for methods that take no options yet */
+gboolean
+cb_options_check_empty(GVariant *options, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbJobOptions, cb_job_options_free)
+
+G_END_DECLS
