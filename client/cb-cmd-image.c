@@ -9,6 +9,7 @@
 #include "cb-passphrase.h"
 #include "cb-pipeline.h"
 #include "cb-progress.h"
+#include "cb-volume-id.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -285,21 +286,7 @@ cb_image_metadata(const CbImageArgs *args)
 	if (args->volume_id != NULL) {
 		metadata->volume_id = g_strdup(args->volume_id);
 	} else {
-		/* like a desktop names a folder's disc: after the first source,
-		 * made valid UTF-8 and cut to the 32 bytes ISO 9660 allows; an
-		 * image of grafts alone gets a neutral name */
-		const gchar *first =
-		    args->sources != NULL && args->sources[0] != NULL ? args->sources[0] : "/";
-		g_autofree gchar *raw = g_path_get_basename(first);
-		g_autofree gchar *base = g_utf8_make_valid(raw, -1);
-		const gchar *end = base + MIN(strlen(base), 32);
-
-		while (end > base && !g_utf8_validate(base, end - base, NULL))
-			end--;
-		if (g_strcmp0(base, "/") == 0 || g_strcmp0(base, ".") == 0 || end == base)
-			metadata->volume_id = g_strdup("CRYPTBURN");
-		else
-			metadata->volume_id = g_strndup(base, end - base);
+		metadata->volume_id = cb_volume_id_default((const gchar *const *) args->sources);
 	}
 	return metadata;
 }

@@ -6,3 +6,16 @@ int
 cb_cmd_image(int argc, char **argv);
 int
 cb_cmd_info(int argc, char **argv);
+/* the commands that talk to the cryptburnd service */
+int
+cb_cmd_drives(int argc, char **argv);
+int
+cb_cmd_burn(int argc, char **argv);
+int
+cb_cmd_burn_image(int argc, char **argv);
+int
+cb_cmd_jobs(int argc, char **argv);
+int
+cb_cmd_watch(int argc, char **argv);
+int
+cb_cmd_cancel(int argc, char **argv);

@@ -51,6 +51,15 @@ cb_progress_update(CbProgress *self, guint64 done, guint64 total)
 }
 
 void
+cb_progress_show(CbProgress *self, const gchar *text)
+{
+	if (!self->enabled)
+		return;
+	g_printerr("\r%s\33[K", text);
+	self->shown = TRUE;
+}
+
+void
 cb_progress_finish(CbProgress *self)
 {
 	if (self->shown)

@@ -13,6 +13,9 @@ CbProgress *
 cb_progress_new(const gchar *label, gboolean enabled);
 void
 cb_progress_update(CbProgress *self, guint64 done, guint64 total);
+/* redraws the line with a text made by the caller, e.g. a job's state */
+void
+cb_progress_show(CbProgress *self, const gchar *text);
 /* clears the line */
 void
 cb_progress_finish(CbProgress *self);

@@ -252,7 +252,7 @@ cb_job_write_to_drive(CbJob *self,
 	gint fds[2];
 	gboolean ok;
 
-	if (!g_unix_open_pipe(fds, O_CLOEXEC, error))
+	if (!g_unix_open_pipe(fds, FD_CLOEXEC, error))
 		return FALSE;
 	/* fewer wake-ups: the pipeline writes 1 MiB at a time */
 	fcntl(fds[1], F_SETPIPE_SZ, 1024 * 1024);

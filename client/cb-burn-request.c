@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-burn-request.h"
+
+#include "cb-agent.h"
+#include "cb-client.h"
+#include "cb-error.h"
+#include "cb-exit.h"
+#include "cb-follow.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+cb_burn_args_clear(CbBurnArgs *args)
+{
+	g_free(args->drive);
+	g_free(args->format);
+	g_free(args->serial);
+	g_free(args->passphrase_file);
+}
+
+void
+cb_burn_args_add_entries(CbBurnArgs *args, GOptionContext *context)
+{
+	/* GOptionContext copies the table; the pointers into args stay */
+	const GOptionEntry entries[] = {
+		{ "drive", 0, 0, G_OPTION_ARG_STRING, &args->drive,
+		  N_("The drive: its device, e.g. /dev/sr0, or its name in “cryptburn drives” "
+		     "(default: the only drive)"),
+		  N_("DEVICE") },
+		{ "format", 0, 0, G_OPTION_ARG_STRING, &args->format,
+		  N_("Encryption format (default luks2)"), N_("FORMAT") },
+		{ "serial", 0, 0, G_OPTION_ARG_STRING, &args->serial,
+		  N_("Serial recorded in the header, readable without the passphrase"), N_("S") },
+		{ "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &args->passphrase_file,
+		  N_("Read the passphrase from the first line of FILE"), N_("FILE") },
+		{ "passphrase-fd", 0, 0, G_OPTION_ARG_INT, &args->passphrase_fd,
+		  N_("Read the passphrase from the first line of file descriptor N"), N_("N") },
+		{ "allow-weak-passphrase", 0, 0, G_OPTION_ARG_NONE, &args->allow_weak,
+		  N_("Accept a passphrase that fails the strength check"), NULL },
+		{ "iter-time", 0, 0, G_OPTION_ARG_INT, &args->iter_time,
+		  N_("Milliseconds of key stretching when unlocking (default 2000)"), N_("MS") },
+		{ "pbkdf-memory", 0, 0, G_OPTION_ARG_INT, &args->pbkdf_memory,
+		  N_("Most memory argon2id may use, in KiB (default up to 1 GiB)"), N_("KIB") },
+		{ "pbkdf-force-iterations", 0, 0, G_OPTION_ARG_INT, &args->pbkdf_iterations,
+		  N_("Fixed key-stretching iterations instead of timing them"), N_("N") },
+		{ "eject", 0, 0, G_OPTION_ARG_NONE, &args->eject,
+		  N_("Eject the disc when the burn succeeded"), NULL },
+		{ "speed", 0, 0, G_OPTION_ARG_INT, &args->speed,
+		  N_("Write speed in kB/s (default: the fastest the disc allows)"), N_("N") },
+		{ "simulate", 0, 0, G_OPTION_ARG_NONE, &args->simulate,
+		  N_("Go through the motions with the laser off"), NULL },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &args->json,
+		  N_("Print progress and the result as JSON, one object per line"), NULL },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &args->quiet, N_("No progress display"),
+		  NULL },
+		{ NULL },
+	};
+	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+}
+
+static gboolean
+cb_burn_args_validate(const CbBurnArgs *args, GError **error)
+{
+	if (args->passphrase_file != NULL && args->passphrase_fd >= 0) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("use either --passphrase-file or --passphrase-fd, not both"));
+		return FALSE;
+	}
+	if (args->iter_time < 0 || args->pbkdf_memory < 0 || args->pbkdf_iterations < 0 ||
+	    args->speed < 0) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    _("--iter-time, --pbkdf-memory, --pbkdf-force-iterations and "
+				      "--speed take positive numbers"));
+		return FALSE;
+	}
+	if (args->serial != NULL && (args->serial[0] == '\0' || strlen(args->serial) > 128)) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("--serial must be 1 to 128 characters"));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* the service never opens a path a client names: the passphrase file is
+ * opened here, as the user, and only its descriptor crosses the bus */
+static gint
+cb_burn_add_passphrase_fd(const CbBurnArgs *args, GUnixFDList *fds, GError **error)
+{
+	gint index;
+
+	if (args->passphrase_file != NULL) {
+		int fd = open(args->passphrase_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+				    _("cannot open passphrase file %s: %s"), args->passphrase_file,
+				    g_strerror(errno));
+			return -1;
+		}
+		index = g_unix_fd_list_append(fds, fd, error);
+		close(fd);
+		return index;
+	}
+	if (fcntl(args->passphrase_fd, F_GETFD) < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+			    _("cannot read the passphrase: file descriptor %d is not open"),
+			    args->passphrase_fd);
+		return -1;
+	}
+	return g_unix_fd_list_append(fds, args->passphrase_fd, error);
+}
+
+/* only what was asked for: the service applies its own defaults */
+static void
+cb_burn_add_options(const CbBurnArgs *args, GVariantDict *options)
+{
+	if (args->format != NULL)
+		g_variant_dict_insert(options, "format", "s", args->format);
+	if (args->serial != NULL)
+		g_variant_dict_insert(options, "serial", "s", args->serial);
+	if (args->allow_weak)
+		g_variant_dict_insert(options, "allow-weak-passphrase", "b", TRUE);
+	if (args->iter_time > 0)
+		g_variant_dict_insert(options, "iter-time", "u", (guint32) args->iter_time);
+	if (args->pbkdf_memory > 0)
+		g_variant_dict_insert(options, "pbkdf-memory", "u", (guint32) args->pbkdf_memory);
+	if (args->pbkdf_iterations > 0)
+		g_variant_dict_insert(options, "pbkdf-force-iterations", "u",
+				      (guint32) args->pbkdf_iterations);
+	if (args->eject)
+		g_variant_dict_insert(options, "eject", "b", TRUE);
+	if (args->speed > 0)
+		g_variant_dict_insert(options, "speed", "u", (guint32) args->speed);
+	if (args->simulate)
+		g_variant_dict_insert(options, "simulate", "b", TRUE);
+}
+
+typedef struct {
+	gboolean done;
+	gchar *job;
+	GError *error;
+} CbBurnStart;
+
+static void
+cb_burn_on_started(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	CbBurnStart *start;
+
+	reply = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), NULL,
+								result, &error);
+	/* cancelled: the command gave up waiting and start is gone */
+	if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	start = data;
+	start->done = TRUE;
+	if (reply == NULL) {
+		g_dbus_error_strip_remote_error(error);
+		start->error = g_steal_pointer(&error);
+		return;
+	}
+	g_variant_get(reply, "(o)", &start->job);
+}
+
+static GVariant *
+cb_burn_params(CbBurnCall *call, const gchar *drive, GUnixFDList *fds, GError **error)
+{
+	gint index;
+
+	if (call->image_fd < 0)
+		return g_variant_new("(o^as@a{sv})", drive, call->sources,
+				     g_variant_dict_end(call->options));
+	index = g_unix_fd_list_append(fds, call->image_fd, error);
+	if (index < 0)
+		return NULL;
+	return g_variant_new("(oh@a{sv})", drive, index, g_variant_dict_end(call->options));
+}
+
+/* starts the job, running the main loop so that the agent and polkit can
+ * be asked meanwhile; a signal now cancels the job once it exists */
+static int
+cb_burn_start_and_follow(const CbBurnArgs *args,
+			 CbBurnCall *call,
+			 CbClient *client,
+			 CbAgent *agent,
+			 GUnixFDList *fds,
+			 const gchar *drive)
+{
+	CbFollowFlags flags = CB_FOLLOW_CANCEL_ON_SIGNAL | (args->json ? CB_FOLLOW_JSON : 0) |
+			      (args->quiet ? CB_FOLLOW_QUIET : 0);
+	g_autoptr(CbFollow) follow = cb_follow_new(client, agent, flags);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *job = NULL;
+	CbBurnStart start = { 0 };
+	GVariant *params = cb_burn_params(call, drive, fds, &error);
+
+	if (params == NULL)
+		return cb_follow_fail(follow, error);
+	if (agent != NULL)
+		cb_agent_set_starting(agent, TRUE);
+	cb_client_call(client, CB_MANAGER_PATH, CB_MANAGER_INTERFACE, call->method, params,
+		       G_VARIANT_TYPE("(o)"), fds, cancellable, cb_burn_on_started, &start);
+	if (!cb_follow_wait(follow, &start.done)) {
+		g_cancellable_cancel(cancellable);
+		g_set_error_literal(&error, CB_ERROR, CB_ERROR_CANCELLED,
+				    _("stopped waiting; if the service started the job, it goes "
+				      "on (“cryptburn jobs” lists the jobs)"));
+		return cb_follow_fail(follow, error);
+	}
+	job = g_steal_pointer(&start.job);
+	if (agent != NULL) {
+		if (job != NULL)
+			cb_agent_add_job(agent, job);
+		cb_agent_set_starting(agent, FALSE);
+	}
+	if (start.error != NULL) {
+		error = g_steal_pointer(&start.error);
+		return cb_follow_fail(follow, error);
+	}
+	if (!args->quiet && isatty(STDERR_FILENO)) {
+		g_autofree gchar *device = cb_client_describe_drive(client, drive);
+		g_printerr(_("Started job %s on %s.\n"), strrchr(job, '/') + 1, device);
+	}
+	return cb_follow_run(follow, job);
+}
+
+int
+cb_burn_request_run(const CbBurnArgs *args, CbBurnCall *call)
+{
+	CbFollowFlags flags = args->json ? CB_FOLLOW_JSON : CB_FOLLOW_NONE;
+	g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbClient) client = NULL;
+	g_autoptr(CbDBusDrive) drive = NULL;
+	g_autoptr(CbAgent) agent = NULL;
+	gboolean use_fd = args->passphrase_file != NULL || args->passphrase_fd >= 0;
+
+	if (!cb_burn_args_validate(args, &error))
+		return cb_exit_report(error);
+	cb_burn_add_options(args, call->options);
+	if (use_fd) {
+		gint index = cb_burn_add_passphrase_fd(args, fds, &error);
+		if (index < 0)
+			return cb_follow_report_failure(flags, error);
+		g_variant_dict_insert(call->options, "passphrase-fd", "h", index);
+	}
+	client = cb_client_new(CB_CLIENT_AUTHORIZE, &error);
+	if (client == NULL)
+		return cb_follow_report_failure(flags, error);
+	drive = cb_client_find_drive(client, args->drive, &error);
+	if (drive == NULL)
+		return cb_follow_report_failure(flags, error);
+	if (!use_fd) {
+		agent = cb_agent_new(client, &error);
+		if (agent == NULL)
+			return cb_follow_report_failure(flags, error);
+		g_variant_dict_insert(call->options, "agent", "o", cb_agent_get_path(agent));
+	}
+	return cb_burn_start_and_follow(args, call, client, agent, fds,
+					g_dbus_proxy_get_object_path(G_DBUS_PROXY(drive)));
+}

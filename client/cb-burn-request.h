@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * What "cryptburn burn" and "cryptburn burn-image" have in common: the
+ * drive, passphrase, format and writing options, and starting the job on
+ * the service and following it to its end.
+ */
+typedef struct {
+	gchar *drive;
+	gchar *format;
+	gchar *serial;
+	gchar *passphrase_file;
+	gint passphrase_fd;
+	gboolean allow_weak;
+	gint iter_time;
+	gint pbkdf_memory;
+	gint pbkdf_iterations;
+	gboolean eject;
+	gint speed;
+	gboolean simulate;
+	gboolean json;
+	gboolean quiet;
+} CbBurnArgs;
+
+#define CB_BURN_ARGS_INIT                                                                          \
+	{                                                                                          \
+		.passphrase_fd = -1                                                                \
+	}
+
+void
+cb_burn_args_clear(CbBurnArgs *args);
+/* adds the options both commands take, writing into args */
+void
+cb_burn_args_add_entries(CbBurnArgs *args, GOptionContext *context);
+
+typedef struct {
+	const gchar *method;	     /* "BurnFiles" or "BurnImage" */
+	const gchar *const *sources; /* BurnFiles: absolute paths */
+	int image_fd;		     /* BurnImage: the plain image, still ours */
+	GVariantDict *options;	     /* the command's own options, added to */
+} CbBurnCall;
+
+/* connects, picks the drive, starts the job with a passphrase fd or this
+ * process's agent, follows it; returns the exit status */
+int
+cb_burn_request_run(const CbBurnArgs *args, CbBurnCall *call);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbBurnArgs, cb_burn_args_clear)
+
+G_END_DECLS

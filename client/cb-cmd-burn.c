@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-commands.h"
+
+#include "cb-burn-request.h"
+#include "cb-exit.h"
+
+#include <glib/gi18n.h>
+
+/* the ISO 9660 options of "cryptburn image", passed on to BurnFiles */
+typedef struct {
+	gchar *volume_id;
+	gchar *application_id;
+	gchar *publisher;
+	gchar *preparer;
+	gchar *system_id;
+	gchar **grafts;
+	gboolean no_md5;
+	gchar **sources;
+} CbBurnIsoArgs;
+
+static void
+cb_burn_iso_args_clear(CbBurnIsoArgs *args)
+{
+	g_free(args->volume_id);
+	g_free(args->application_id);
+	g_free(args->publisher);
+	g_free(args->preparer);
+	g_free(args->system_id);
+	g_strfreev(args->grafts);
+	g_strfreev(args->sources);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbBurnIsoArgs, cb_burn_iso_args_clear)
+
+/* the service's reader does not run in our directory; it resolves the
+ * rest (symlinks, "..") as the kernel does, so only prefix the cwd */
+static gchar *
+cb_burn_absolute(const gchar *path, const gchar *cwd)
+{
+	if (g_path_is_absolute(path))
+		return g_strdup(path);
+	return g_build_filename(cwd, path, NULL);
+}
+
+/* "DISC/PATH=LOCAL" with LOCAL made absolute; "\=" in DISC/PATH is a
+ * literal "=" as in genisoimage, so the split is at the first plain "=" */
+static gchar *
+cb_burn_absolute_graft(const gchar *spec, const gchar *cwd)
+{
+	const gchar *p;
+	g_autofree gchar *local = NULL;
+
+	for (p = spec; *p != '\0' && *p != '='; p++) {
+		if (p[0] == '\\' && (p[1] == '=' || p[1] == '\\'))
+			p++;
+	}
+	/* malformed: the service says what is wrong with it */
+	if (*p != '=' || p[1] == '\0')
+		return g_strdup(spec);
+	local = cb_burn_absolute(p + 1, cwd);
+	return g_strdup_printf("%.*s=%s", (int) (p - spec), spec, local);
+}
+
+static gboolean
+cb_burn_validate(const CbBurnIsoArgs *iso, GError **error)
+{
+	if ((iso->sources == NULL || iso->sources[0] == NULL) && iso->grafts == NULL) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    _("name at least one SOURCE to burn"));
+		return FALSE;
+	}
+	for (guint i = 0; iso->sources != NULL && iso->sources[i] != NULL; i++) {
+		if (iso->sources[i][0] == '\0') {
+			g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+					    _("a SOURCE is an empty name"));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static void
+cb_burn_add_iso_options(const CbBurnIsoArgs *iso, GVariantDict *options, const gchar *cwd)
+{
+	const struct {
+		const gchar *name;
+		const gchar *value;
+	} strings[] = {
+		{ "volume-id", iso->volume_id }, { "application-id", iso->application_id },
+		{ "publisher", iso->publisher }, { "preparer", iso->preparer },
+		{ "system-id", iso->system_id },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(strings); i++) {
+		if (strings[i].value != NULL)
+			g_variant_dict_insert(options, strings[i].name, "s", strings[i].value);
+	}
+	if (iso->grafts != NULL) {
+		g_autoptr(GPtrArray) grafts = g_ptr_array_new_with_free_func(g_free);
+		for (guint i = 0; iso->grafts[i] != NULL; i++)
+			g_ptr_array_add(grafts, cb_burn_absolute_graft(iso->grafts[i], cwd));
+		g_ptr_array_add(grafts, NULL);
+		g_variant_dict_insert(options, "grafts", "^as", grafts->pdata);
+	}
+	if (iso->no_md5)
+		g_variant_dict_insert(options, "no-md5", "b", TRUE);
+}
+
+int
+cb_cmd_burn(int argc, char **argv)
+{
+	g_auto(CbBurnArgs) args = CB_BURN_ARGS_INIT;
+	g_auto(CbBurnIsoArgs) iso = { 0 };
+	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) sources = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *cwd = g_get_current_dir();
+	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
+	CbBurnCall call = { .method = "BurnFiles", .image_fd = -1, .options = &options };
+	const GOptionEntry entries[] = {
+		{ "volume-id", 0, 0, G_OPTION_ARG_STRING, &iso.volume_id,
+		  N_("ISO volume id and LUKS2 label, up to 32 characters"), N_("ID") },
+		{ "application-id", 0, 0, G_OPTION_ARG_STRING, &iso.application_id,
+		  N_("ISO application id"), N_("TEXT") },
+		{ "publisher", 0, 0, G_OPTION_ARG_STRING, &iso.publisher, N_("ISO publisher id"),
+		  N_("TEXT") },
+		{ "preparer", 0, 0, G_OPTION_ARG_STRING, &iso.preparer, N_("ISO data preparer id"),
+		  N_("TEXT") },
+		{ "system-id", 0, 0, G_OPTION_ARG_STRING, &iso.system_id, N_("ISO system id"),
+		  N_("TEXT") },
+		{ "graft", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &iso.grafts,
+		  N_("Put LOCAL at DISC/PATH on the disc (repeatable)"), N_("DISC/PATH=LOCAL") },
+		{ "no-md5", 0, 0, G_OPTION_ARG_NONE, &iso.no_md5,
+		  N_("Leave out the ISO MD5 tags (xorriso -check_media cannot verify then)"),
+		  NULL },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &iso.sources, NULL, NULL },
+		{ NULL },
+	};
+
+	context = g_option_context_new(_("SOURCE…"));
+	g_option_context_set_summary(
+	    context,
+	    _("Burns an encrypted disc of the SOURCEs through the cryptburn service: a\n"
+	      "directory's contents go to the disc root, a file goes to the root. The\n"
+	      "sources are read with your own rights. The passphrase is asked twice on the\n"
+	      "terminal unless --passphrase-file or --passphrase-fd is given. Ctrl-C\n"
+	      "cancels the burn; a write-once disc is then unusable."));
+	g_option_context_set_description(context, cb_exit_help());
+	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+	cb_burn_args_add_entries(&args, context);
+	if (!g_option_context_parse(context, &argc, &argv, &error))
+		return cb_exit_report(error);
+	if (!cb_burn_validate(&iso, &error))
+		return cb_exit_report(error);
+
+	for (guint i = 0; iso.sources != NULL && iso.sources[i] != NULL; i++)
+		g_ptr_array_add(sources, cb_burn_absolute(iso.sources[i], cwd));
+	g_ptr_array_add(sources, NULL);
+	call.sources = (const gchar *const *) sources->pdata;
+	cb_burn_add_iso_options(&iso, &options, cwd);
+	return cb_burn_request_run(&args, &call);
+}

@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+
+/*
+ * cb-burner through real libburn stdio drives writing files in a temporary
+ * directory, fed through real pipes by feeder threads. Each test runs on
+ * the main thread except where it starts burners on threads of its own.
+ */
+
+#include "cb-burner.h"
+#include "cb-error.h"
+#include "cb-udev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MiB (1024 * 1024)
+/* each test is killed (SIGALRM) rather than left hanging */
+#define TEST_TIMEOUT_SEC 60
+
+static gchar *test_dir;
+
+static void
+test_guard(void)
+{
+	alarm(TEST_TIMEOUT_SEC);
+}
+
+static gchar *
+test_path(const gchar *name)
+{
+	return g_build_filename(test_dir, name, NULL);
+}
+
+static gchar *
+test_device(const gchar *name)
+{
+	g_autofree gchar *path = test_path(name);
+	g_unlink(path);
+	return g_strconcat("stdio:", path, NULL);
+}
+
+static guint8 *
+test_pattern(gsize size, guint32 seed)
+{
+	g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+	guint8 *data = g_malloc(size);
+
+	for (gsize i = 0; i < size; i += 4) {
+		guint32 v = g_rand_int(rand);
+		memcpy(data + i, &v, MIN(4, size - i));
+	}
+	return data;
+}
+
+/* --- a thread writing into a pipe, like the daemon's cipher stage --- */
+
+typedef struct {
+	int fd;
+	const guint8 *data;
+	gsize len;	    /* bytes written before closing (or stalling) */
+	gboolean stall;	    /* keep the pipe open, idle, until released */
+	GCancellable *gate; /* if set, write beyond gate_at only once cancelled */
+	gsize gate_at;
+	GMutex lock;
+	GCond cond;
+	gboolean released;
+	GThread *thread;
+} Feeder;
+
+static gpointer
+feeder_run(gpointer user_data)
+{
+	Feeder *f = user_data;
+	gsize off = 0;
+
+	while (off < f->len) {
+		gsize chunk = MIN(64 * 1024, f->len - off);
+		ssize_t n;
+
+		if (f->gate != NULL && off + chunk > f->gate_at) {
+			while (!g_cancellable_is_cancelled(f->gate))
+				g_usleep(10 * 1000);
+		}
+		n = write(f->fd, f->data + off, chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break; /* EPIPE: the burner gave up reading */
+		off += (gsize) n;
+	}
+	if (f->stall) {
+		g_mutex_lock(&f->lock);
+		while (!f->released)
+			g_cond_wait(&f->cond, &f->lock);
+		g_mutex_unlock(&f->lock);
+	}
+	close(f->fd);
+	return NULL;
+}
+
+/* returns the pipe's read end */
+static Feeder *
+feeder_start(
+    const guint8 *data, gsize len, gboolean stall, GCancellable *gate, gsize gate_at, int *read_fd)
+{
+	Feeder *f = g_new0(Feeder, 1);
+	int fds[2];
+
+	g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+	f->fd = fds[1];
+	f->data = data;
+	f->len = len;
+	f->stall = stall;
+	f->gate = gate;
+	f->gate_at = gate_at;
+	g_mutex_init(&f->lock);
+	g_cond_init(&f->cond);
+	f->thread = g_thread_new("feeder", feeder_run, f);
+	*read_fd = fds[0];
+	return f;
+}
+
+static void
+feeder_finish(Feeder *f, int read_fd)
+{
+	/* closing the read end lets a writer blocked on a full pipe out */
+	close(read_fd);
+	g_mutex_lock(&f->lock);
+	f->released = TRUE;
+	g_cond_signal(&f->cond);
+	g_mutex_unlock(&f->lock);
+	g_thread_join(f->thread);
+	g_mutex_clear(&f->lock);
+	g_cond_clear(&f->cond);
+	g_free(f);
+}
+
+/* --- progress --- */
+
+typedef struct {
+	guint calls;
+	guint64 last_done;
+	gboolean went_backwards;
+	gboolean saw_fixating;
+	gdouble max_fill;
+	GCancellable *cancel;
+	guint64 cancel_after; /* cancel once this many bytes were written */
+} Progress;
+
+static void
+progress_cb(const CbBurnStatus *status, gpointer user_data)
+{
+	Progress *p = user_data;
+
+	p->calls++;
+	if (status->bytes_done < p->last_done)
+		p->went_backwards = TRUE;
+	p->last_done = status->bytes_done;
+	p->saw_fixating |= status->phase == CB_BURN_PHASE_FIXATING;
+	p->max_fill = MAX(p->max_fill, status->fifo_fill);
+	g_assert_cmpfloat(status->fifo_fill, >=, 0.0);
+	g_assert_cmpfloat(status->fifo_fill, <=, 1.0);
+	if (p->cancel != NULL && status->bytes_done >= p->cancel_after)
+		g_cancellable_cancel(p->cancel);
+}
+
+/* burns data[0..len) announced as size bytes; the feeder stops at len */
+static gboolean
+burn_data(CbBurn *burn,
+	  const guint8 *data,
+	  gsize len,
+	  guint64 size,
+	  const CbBurnOptions *options,
+	  Progress *progress,
+	  GCancellable *cancellable,
+	  GError **error)
+{
+	int fd = -1;
+	Feeder *f = feeder_start(data, len, FALSE, NULL, 0, &fd);
+	gboolean ok = cb_burn_write(burn, fd, size, options, progress != NULL ? progress_cb : NULL,
+				    progress, cancellable, error);
+
+	feeder_finish(f, fd);
+	return ok;
+}
+
+static void
+assert_file_is_image(const gchar *device, const guint8 *data, gsize size)
+{
+	g_autofree gchar *contents = NULL;
+	gsize len = 0;
+	gsize padded = (size + 2047) / 2048 * 2048;
+
+	g_assert_true(g_file_get_contents(device + strlen("stdio:"), &contents, &len, NULL));
+	/* the last sector is padded with zeros, as on a disc */
+	g_assert_cmpuint(len, ==, padded);
+	g_assert_true(memcmp(contents, data, size) == 0);
+	for (gsize i = size; i < padded; i++)
+		g_assert_cmpuint((guint8) contents[i], ==, 0);
+}
+
+/* --- tests --- */
+
+static void
+test_burner_write_pattern(void)
+{
+	g_autofree gchar *device = test_device("pattern.img");
+	g_autofree guint8 *data = test_pattern(8 * MiB, 1);
+	g_autoptr(GError) error = NULL;
+	Progress progress = { 0 };
+	CbBurn *burn;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(burn_data(burn, data, 8 * MiB, 8 * MiB, NULL, &progress, NULL, &error));
+	g_assert_no_error(error);
+	cb_burn_close(burn, FALSE);
+
+	assert_file_is_image(device, data, 8 * MiB);
+	g_assert_cmpuint(progress.calls, >, 0);
+	g_assert_false(progress.went_backwards);
+	g_assert_cmpuint(progress.last_done, ==, 8 * MiB);
+	g_assert_true(progress.saw_fixating);
+}
+
+static void
+test_burner_query(void)
+{
+	g_autofree gchar *device = test_device("query.img");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbMediaInfo) info = NULL;
+	g_autoptr(CbMediaInfo) real = NULL;
+
+	test_guard();
+	/* an absent file, and (below) an empty one: both are blank discs */
+	info = cb_burner_query(device, 100 * MiB, &error);
+	g_assert_no_error(error);
+	g_assert_true(info->present);
+	g_assert_cmpstr(info->media, ==, "file");
+	g_assert_cmpstr(info->status, ==, "blank");
+	g_assert_cmpuint(info->capacity, ==, 100 * MiB);
+	g_assert_cmpuint(info->free_bytes, ==, 100 * MiB);
+	g_assert_false(info->erasable);
+	g_assert_nonnull(info->write_speeds);
+	g_assert_nonnull(info->vendor);
+	g_assert_nonnull(info->model);
+
+	g_assert_true(g_file_set_contents(device + strlen("stdio:"), "", 0, NULL));
+	real = cb_burner_query(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(real->status, ==, "blank");
+	/* without emulation: the free space of the file system */
+	g_assert_cmpuint(real->capacity, >, 0);
+	g_assert_cmpuint(real->free_bytes, ==, real->capacity);
+}
+
+static void
+test_burner_too_small(void)
+{
+	g_autofree gchar *device = test_device("small.img");
+	const gchar *path = device + strlen("stdio:");
+	g_autofree guint8 *data = test_pattern(8 * MiB + 1, 2);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *contents = NULL;
+	CbBurn *burn;
+
+	test_guard();
+	g_assert_true(g_file_set_contents(path, "old", 3, NULL));
+	burn = cb_burn_open(device, 1 * MiB, &error);
+	g_assert_no_error(error);
+	g_assert_false(burn_data(burn, data, 8 * MiB, 8 * MiB, NULL, NULL, NULL, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_MEDIA_TOO_SMALL);
+	g_assert_nonnull(strstr(error->message, "needs 8389 kB"));
+	g_assert_nonnull(strstr(error->message, "holds 1048 kB"));
+	cb_burn_close(burn, FALSE);
+	/* refused before anything was written */
+	g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+	g_assert_cmpstr(contents, ==, "old");
+	g_clear_error(&error);
+
+	/* the emulated capacity is exact: one byte more than 8 MiB needs one
+	 * more sector */
+	burn = cb_burn_open(device, 8 * MiB, &error);
+	g_assert_no_error(error);
+	g_assert_false(burn_data(burn, data, 8 * MiB + 1, 8 * MiB + 1, NULL, NULL, NULL, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_MEDIA_TOO_SMALL);
+	g_clear_error(&error);
+	g_assert_true(burn_data(burn, data, 8 * MiB, 8 * MiB, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	cb_burn_close(burn, FALSE);
+	assert_file_is_image(device, data, 8 * MiB);
+}
+
+static void
+test_burner_rewrite(void)
+{
+	g_autofree gchar *device = test_device("rewrite.img");
+	g_autofree guint8 *first = test_pattern(8 * MiB, 3);
+	g_autofree guint8 *second = test_pattern(3 * MiB + 1000, 4);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbMediaInfo) info = NULL;
+	CbBurn *burn;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(burn_data(burn, first, 8 * MiB, 8 * MiB, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	cb_burn_close(burn, FALSE);
+	assert_file_is_image(device, first, 8 * MiB);
+
+	/* a file holding an image is still a blank disc to libburn */
+	info = cb_burner_query(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(info->status, ==, "blank");
+
+	/* a second, shorter, odd-sized burn replaces the first entirely */
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(
+	    burn_data(burn, second, 3 * MiB + 1000, 3 * MiB + 1000, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	cb_burn_close(burn, FALSE);
+	assert_file_is_image(device, second, 3 * MiB + 1000);
+}
+
+static void
+test_burner_cancel(void)
+{
+	g_autofree gchar *device = test_device("cancel.img");
+	g_autofree guint8 *data = test_pattern(8 * MiB, 5);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	/* a slow drive, so that the cancel lands mid-write */
+	CbBurnOptions options = { .speed_kbs = 2000, .fifo_bytes = 1 * MiB };
+	Progress progress = { .cancel = cancellable, .cancel_after = 1 * MiB };
+	CbBurn *burn;
+
+	Feeder *f;
+	int fd = -1;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	/* the last MiB arrives only after the cancel: however slow this
+	 * thread is scheduled, the cancel lands in the middle of the track */
+	f = feeder_start(data, 8 * MiB, FALSE, cancellable, 7 * MiB, &fd);
+	g_assert_false(cb_burn_write(burn, fd, 8 * MiB, &options, progress_cb, &progress,
+				     cancellable, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_CANCELLED);
+	g_assert_cmpuint(progress.last_done, >=, 1 * MiB);
+	g_assert_cmpuint(progress.last_done, <, 8 * MiB);
+	g_clear_error(&error);
+	feeder_finish(f, fd);
+	cb_burn_close(burn, FALSE);
+
+	/* the drive is free again and burns */
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(burn_data(burn, data, 2 * MiB, 2 * MiB, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	cb_burn_close(burn, FALSE);
+	assert_file_is_image(device, data, 2 * MiB);
+}
+
+static gpointer
+cancel_thread(gpointer user_data)
+{
+	g_usleep(500 * 1000);
+	g_cancellable_cancel(user_data);
+	return NULL;
+}
+
+/* the pipe's writer neither writes nor closes: cancelling still returns */
+static void
+test_burner_cancel_stalled(void)
+{
+	g_autofree gchar *device = test_device("stalled.img");
+	g_autofree guint8 *data = test_pattern(1 * MiB, 6);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GThread) canceller = NULL;
+	CbBurnOptions options = { .fifo_bytes = 4 * MiB };
+	CbBurn *burn;
+	Feeder *f;
+	int fd = -1;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+
+	/* stalls during the pre-fill */
+	f = feeder_start(data, 1 * MiB, TRUE, NULL, 0, &fd);
+	canceller = g_thread_new("cancel", cancel_thread, cancellable);
+	g_assert_false(cb_burn_write(burn, fd, 8 * MiB, &options, NULL, NULL, cancellable, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_CANCELLED);
+	g_clear_error(&error);
+	g_thread_join(g_steal_pointer(&canceller));
+	feeder_finish(f, fd);
+
+	/* stalls while writing: the pre-fill got all the fifo holds */
+	g_cancellable_reset(cancellable);
+	options.fifo_bytes = 1 * MiB;
+	f = feeder_start(data, 1 * MiB, TRUE, NULL, 0, &fd);
+	canceller = g_thread_new("cancel", cancel_thread, cancellable);
+	g_assert_false(cb_burn_write(burn, fd, 8 * MiB, &options, NULL, NULL, cancellable, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_CANCELLED);
+	g_thread_join(g_steal_pointer(&canceller));
+	feeder_finish(f, fd);
+	cb_burn_close(burn, FALSE);
+}
+
+typedef struct {
+	gchar *device;
+	guint8 *data;
+	gsize size;
+	gboolean ok;
+	gchar *error;
+} Parallel;
+
+static gpointer
+parallel_burn(gpointer user_data)
+{
+	Parallel *p = user_data;
+	g_autoptr(GError) error = NULL;
+	CbBurn *burn = cb_burn_open(p->device, 0, &error);
+
+	if (burn != NULL) {
+		p->ok = burn_data(burn, p->data, p->size, p->size, NULL, NULL, NULL, &error);
+		cb_burn_close(burn, FALSE);
+	}
+	if (error != NULL)
+		p->error = g_strdup(error->message);
+	return NULL;
+}
+
+static void
+test_burner_parallel(void)
+{
+	Parallel p[2] = { 0 };
+	GThread *threads[2];
+
+	test_guard();
+	for (guint i = 0; i < G_N_ELEMENTS(p); i++) {
+		g_autofree gchar *name = g_strdup_printf("parallel-%u.img", i);
+		p[i].device = test_device(name);
+		p[i].size = 16 * MiB;
+		p[i].data = test_pattern(p[i].size, 10 + i);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(p); i++)
+		threads[i] = g_thread_new("burner", parallel_burn, &p[i]);
+	for (guint i = 0; i < G_N_ELEMENTS(p); i++) {
+		g_thread_join(threads[i]);
+		g_assert_cmpstr(p[i].error, ==, NULL);
+		g_assert_true(p[i].ok);
+		assert_file_is_image(p[i].device, p[i].data, p[i].size);
+		g_free(p[i].device);
+		g_free(p[i].data);
+	}
+}
+
+static void
+test_burner_writer_dies(void)
+{
+	g_autofree gchar *device = test_device("dies.img");
+	g_autofree guint8 *data = test_pattern(8 * MiB, 7);
+	g_autoptr(GError) error = NULL;
+	CbBurnOptions small_fifo = { .fifo_bytes = 1 * MiB };
+	CbBurn *burn;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+
+	/* during the pre-fill: nothing is written */
+	g_assert_false(burn_data(burn, data, 1 * MiB, 8 * MiB, NULL, NULL, NULL, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_SOURCE);
+	g_assert_nonnull(strstr(error->message, "1048576 of 8388608"));
+	g_assert_false(g_file_test(device + strlen("stdio:"), G_FILE_TEST_EXISTS));
+	g_clear_error(&error);
+
+	/* while writing: libburn would pad with zeros, we fail */
+	g_assert_false(burn_data(burn, data, 4 * MiB, 8 * MiB, &small_fifo, NULL, NULL, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_SOURCE);
+	g_assert_nonnull(strstr(error->message, "4194304 of 8388608"));
+	g_clear_error(&error);
+	cb_burn_close(burn, FALSE);
+}
+
+static void
+test_burner_busy(void)
+{
+	g_autofree gchar *device = test_device("busy.img");
+	g_autoptr(GError) error = NULL;
+	CbBurn *burn;
+	CbBurn *again;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	again = cb_burn_open(device, 0, &error);
+	g_assert_null(again);
+	g_assert_error(error, CB_ERROR, CB_ERROR_BUSY);
+	cb_burn_close(burn, FALSE);
+}
+
+static void
+test_burner_blank_stdio(void)
+{
+	g_autofree gchar *device = test_device("blank.img");
+	g_autoptr(GError) error = NULL;
+	CbBurn *burn;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_false(cb_burn_blank(burn, TRUE, NULL, NULL, NULL, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_UNSUPPORTED_MEDIA);
+	g_assert_nonnull(strstr(error->message, "test drive"));
+	cb_burn_close(burn, FALSE);
+}
+
+static void
+test_burner_no_drive(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbMediaInfo) info = NULL;
+
+	test_guard();
+	info = cb_burner_query("stdio:/nonexistent-cryptburn-dir/x.img", 0, &error);
+	g_assert_null(info);
+	g_assert_error(error, CB_ERROR, CB_ERROR_NO_SUCH_DRIVE);
+	g_clear_error(&error);
+	info = cb_burner_query("/dev/sr-cryptburn-none", 0, &error);
+	g_assert_null(info);
+	g_assert_error(error, CB_ERROR, CB_ERROR_NO_SUCH_DRIVE);
+	g_clear_error(&error);
+	info = cb_burner_query("relative.img", 0, &error);
+	g_assert_null(info);
+	g_assert_error(error, CB_ERROR, CB_ERROR_NO_SUCH_DRIVE);
+}
+
+static void
+udev_cb(CbUdevAction action, const CbUdevDrive *drive, gpointer user_data)
+{
+	guint *count = user_data;
+
+	g_assert_true(g_str_has_prefix(drive->device, "/dev/"));
+	g_assert_nonnull(drive->media);
+	g_assert_nonnull(drive->media_status);
+	if (action == CB_UDEV_ADD)
+		(*count)++;
+}
+
+/* with or without udev (in a container there is none): an answer, no crash */
+static void
+test_udev_monitor(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbUdevMonitor) monitor = NULL;
+	guint count = 0;
+
+	test_guard();
+	monitor = cb_udev_monitor_new(udev_cb, &count, &error);
+	if (monitor == NULL) {
+		g_assert_nonnull(error);
+		g_assert_cmpstr(error->message, !=, "");
+		g_test_message("no udev monitor: %s", error->message);
+		return;
+	}
+	g_assert_no_error(error);
+	for (guint i = 0; i < 5; i++)
+		g_main_context_iteration(NULL, FALSE);
+	g_test_message("udev reports %u optical drives", count);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	/* a pipe whose reader gave up must not kill the feeder */
+	signal(SIGPIPE, SIG_IGN);
+	if (!cb_burner_init(&error))
+		g_error("%s", error->message);
+	test_dir = g_dir_make_tmp("cb-burner-XXXXXX", NULL);
+
+	g_test_add_func("/burner/write-pattern", test_burner_write_pattern);
+	g_test_add_func("/burner/query", test_burner_query);
+	g_test_add_func("/burner/too-small", test_burner_too_small);
+	g_test_add_func("/burner/rewrite", test_burner_rewrite);
+	g_test_add_func("/burner/cancel", test_burner_cancel);
+	g_test_add_func("/burner/cancel-stalled", test_burner_cancel_stalled);
+	g_test_add_func("/burner/parallel", test_burner_parallel);
+	g_test_add_func("/burner/writer-dies", test_burner_writer_dies);
+	g_test_add_func("/burner/busy", test_burner_busy);
+	g_test_add_func("/burner/blank-stdio", test_burner_blank_stdio);
+	g_test_add_func("/burner/no-drive", test_burner_no_drive);
+	g_test_add_func("/udev/monitor", test_udev_monitor);
+	ret = g_test_run();
+
+	cb_burner_shutdown();
+	{
+		g_autoptr(GDir) dir = g_dir_open(test_dir, 0, NULL);
+		const gchar *name;
+		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+			g_autofree gchar *path = test_path(name);
+			g_unlink(path);
+		}
+	}
+	g_rmdir(test_dir);
+	g_free(test_dir);
+	return ret;
+}
