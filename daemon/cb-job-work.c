@@ -180,10 +180,13 @@ cb_job_check_media(CbJob *self, CbBurn *burn, guint64 total, GError **error)
 			    cb_drive_get_device(self->spec.drive));
 		return FALSE;
 	}
-	if (g_strcmp0(media->status, "blank") != 0 && g_strcmp0(media->status, "appendable") != 0) {
+	/* cryptsetup reads the header at sector 0: an encrypted image in a
+	 * later session of an appendable disc could never be opened */
+	if (g_strcmp0(media->status, "blank") != 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_UNSUPPORTED_MEDIA,
-			    _("the disc in %s cannot be written (%s %s)"),
-			    cb_drive_get_device(self->spec.drive), media->media, media->status);
+			    _("the disc in %s cannot take an encrypted image: it is %s (%s); "
+			      "use a blank disc, or blank a rewritable one first"),
+			    cb_drive_get_device(self->spec.drive), media->status, media->media);
 		return FALSE;
 	}
 	if (total > media->free_bytes) {

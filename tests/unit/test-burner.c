@@ -147,6 +147,7 @@ typedef struct {
 	gboolean went_backwards;
 	gboolean saw_fixating;
 	gdouble max_fill;
+	gint64 first_write; /* monotonic time of the first bytes written */
 	GCancellable *cancel;
 	guint64 cancel_after; /* cancel once this many bytes were written */
 } Progress;
@@ -157,6 +158,8 @@ progress_cb(const CbBurnStatus *status, gpointer user_data)
 	Progress *p = user_data;
 
 	p->calls++;
+	if (p->first_write == 0 && status->bytes_done > 0)
+		p->first_write = g_get_monotonic_time();
 	if (status->bytes_done < p->last_done)
 		p->went_backwards = TRUE;
 	p->last_done = status->bytes_done;
@@ -421,6 +424,8 @@ typedef struct {
 	gsize size;
 	gboolean ok;
 	gchar *error;
+	Progress progress;
+	gint64 finished;
 } Parallel;
 
 static gpointer
@@ -428,10 +433,14 @@ parallel_burn(gpointer user_data)
 {
 	Parallel *p = user_data;
 	g_autoptr(GError) error = NULL;
+	/* ~2 s per burn, long enough to see them overlap */
+	CbBurnOptions options = { .speed_kbs = 8000 };
 	CbBurn *burn = cb_burn_open(p->device, 0, &error);
 
 	if (burn != NULL) {
-		p->ok = burn_data(burn, p->data, p->size, p->size, NULL, NULL, NULL, &error);
+		p->ok = burn_data(burn, p->data, p->size, p->size, &options, &p->progress, NULL,
+				  &error);
+		p->finished = g_get_monotonic_time();
 		cb_burn_close(burn, FALSE);
 	}
 	if (error != NULL)
@@ -459,6 +468,12 @@ test_burner_parallel(void)
 		g_assert_cmpstr(p[i].error, ==, NULL);
 		g_assert_true(p[i].ok);
 		assert_file_is_image(p[i].device, p[i].data, p[i].size);
+		g_assert_cmpint(p[i].progress.first_write, >, 0);
+	}
+	/* each drive wrote while the other one was writing too */
+	g_assert_cmpint(p[0].progress.first_write, <, p[1].finished);
+	g_assert_cmpint(p[1].progress.first_write, <, p[0].finished);
+	for (guint i = 0; i < G_N_ELEMENTS(p); i++) {
 		g_free(p[i].device);
 		g_free(p[i].data);
 	}
@@ -490,6 +505,31 @@ test_burner_writer_dies(void)
 	g_assert_nonnull(strstr(error->message, "4194304 of 8388608"));
 	g_clear_error(&error);
 	cb_burn_close(burn, FALSE);
+}
+
+static void
+test_burner_simulate(void)
+{
+	g_autofree gchar *device = test_device("simulate.img");
+	const gchar *path = device + strlen("stdio:");
+	g_autofree guint8 *data = test_pattern(2 * MiB, 8);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *contents = NULL;
+	CbBurnOptions options = { .simulate = TRUE };
+	Progress progress = { 0 };
+	CbBurn *burn;
+
+	test_guard();
+	g_assert_true(g_file_set_contents(path, "old", 3, NULL));
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(burn_data(burn, data, 2 * MiB, 2 * MiB, &options, &progress, NULL, &error));
+	g_assert_no_error(error);
+	cb_burn_close(burn, FALSE);
+	g_assert_cmpuint(progress.last_done, ==, 2 * MiB);
+	/* everything ran, nothing was written */
+	g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+	g_assert_cmpstr(contents, ==, "old");
 }
 
 static void
@@ -600,11 +640,13 @@ main(int argc, char **argv)
 	g_test_add_func("/burner/cancel-stalled", test_burner_cancel_stalled);
 	g_test_add_func("/burner/parallel", test_burner_parallel);
 	g_test_add_func("/burner/writer-dies", test_burner_writer_dies);
+	g_test_add_func("/burner/simulate", test_burner_simulate);
 	g_test_add_func("/burner/busy", test_burner_busy);
 	g_test_add_func("/burner/blank-stdio", test_burner_blank_stdio);
 	g_test_add_func("/burner/no-drive", test_burner_no_drive);
 	g_test_add_func("/udev/monitor", test_udev_monitor);
 	ret = g_test_run();
+	alarm(0);
 
 	cb_burner_shutdown();
 	{
