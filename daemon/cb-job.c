@@ -45,7 +45,10 @@ cb_job_new(guint id, CbJobSpec *spec)
 	self->id = id;
 	self->path = g_strdup_printf(CB_JOB_PATH_PREFIX "%u", id);
 	self->spec = *spec;
+	/* taken over: the caller's cleanup must find nothing to free, and
+	 * above all no fd (0 is a valid one) */
 	memset(spec, 0, sizeof(*spec));
+	spec->stream_fd = -1;
 	self->cancellable = g_cancellable_new();
 	self->cancelable = TRUE;
 	self->object = cb_dbus_object_skeleton_new(self->path);

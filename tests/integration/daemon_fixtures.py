@@ -141,13 +141,25 @@ class Daemon:
         return "reply" in reply
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
+        """SIGTERM, as systemd stops it: a clean exit, and nothing the
+        sanitizers (in the ASan+UBSan pass) or GLib complained about."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                raise AssertionError("cryptburnd ignored SIGTERM:\n" + self.log())
+        log = self.log()
+        assert self.proc.returncode == 0, "cryptburnd exited %d:\n%s" % (
+            self.proc.returncode, log)
+        # this container has no udev: the one warning to expect
+        lines = [x for x in log.splitlines() if "optical drives will not be found" not in x]
+        for bad in ("Sanitizer", "runtime error", "-CRITICAL", "-WARNING **"):
+            assert not any(bad in x for x in lines), "cryptburnd logged %r:\n%s" % (bad, log)
 
 
 @pytest.fixture
@@ -159,6 +171,9 @@ def cryptburnd(system_bus, polkitd_mock):
     daemon.start()
     try:
         yield daemon
-    finally:
         daemon.stop()
+    finally:
+        if daemon.proc is not None and daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
