@@ -185,6 +185,18 @@ cb_job_log(CbJob *self, GLogLevelFlags level, const gchar *message)
 			 cb_operation_to_string(self->spec.operation), message);
 }
 
+static void
+cb_job_close_fds(CbJob *self)
+{
+	if (self->spec.stream_fd >= 0)
+		close(self->spec.stream_fd);
+	self->spec.stream_fd = -1;
+	if (self->spec.options != NULL && self->spec.options->passphrase_fd >= 0)
+		close(self->spec.options->passphrase_fd);
+	if (self->spec.options != NULL)
+		self->spec.options->passphrase_fd = -1;
+}
+
 /* back on the main thread once the worker has ended */
 static gboolean
 cb_job_on_finished(gpointer data)
@@ -196,6 +208,9 @@ cb_job_on_finished(gpointer data)
 
 	g_thread_join(g_steal_pointer(&self->thread));
 	g_clear_handle_id(&self->tick_id, g_source_remove);
+	/* the client's fds go now, not when the object goes a minute later:
+	 * a client reading our output pipe waits for its end */
+	cb_job_close_fds(self);
 	if (self->error != NULL) {
 		g_dbus_error_strip_remote_error(self->error);
 		error_name = cb_error_to_dbus_name(self->error);

@@ -388,3 +388,26 @@ def test_drive_properties(cryptburnd):
     assert "'blank'" in cryptburnd.get(drive, DRIVE_IFACE, "MediaStatus")
     assert str(2 * 1024 * 1024) in cryptburnd.get(drive, DRIVE_IFACE, "Capacity")
     assert "stdio:" in cryptburnd.get(drive, DRIVE_IFACE, "Device")
+
+
+def test_jobs_leak_no_file_descriptors(cryptburnd, cb, tmp_path):
+    """Every job closes what it opened: the image, passphrase and pipe fds,
+    the drive, the reader's pipes."""
+    def fds():
+        d = "/proc/%d/fd" % cryptburnd.proc.pid
+        return sorted("%s -> %s" % (n, os.readlink(os.path.join(d, n))) for n in os.listdir(d))
+
+    tree = make_tree(tmp_path / "tree")
+    # one job first: libraries open what they keep (libgcrypt, polkit)
+    cryptburnd.submit("BurnFiles", burn_spec(cryptburnd, "disc0", [tree], passfile=cb.passfile))
+    before = fds()
+    for agent in ("good", "mismatch", None):
+        spec = burn_spec(cryptburnd, "disc0", [tree], agent=agent,
+                         passfile=None if agent else cb.passfile)
+        _, done = cryptburnd.submit("BurnFiles", spec)
+        assert done is not None
+    out = tmp_path / "out.img"
+    cryptburnd.submit("WriteImage", {"sources": [str(tree)], "options": dict(FAST_KDF),
+                                     "fds": {"output": "write:" + str(out),
+                                             "passphrase-fd": str(cb.passfile)}})
+    assert fds() == before, (before, fds())
