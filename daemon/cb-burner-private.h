@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "cb-burner.h"
+
+#include <libburn/libburn.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Shared by cb-burner.c (init, message queue, media, open and close),
+ * cb-burn-write.c and cb-burn-blank.c; not for the rest of the daemon.
+ *
+ * Threads: the helpers below run on whichever thread calls them, a job's
+ * worker thread except during cb_burner_init/shutdown. Those documented
+ * "lock held" in cb-burner.c touch libburn's process-wide state and must
+ * be called with burner_lock held (see the top of cb-burner.c).
+ */
+
+#define CB_BURN_SECTOR 2048
+#define CB_BURN_POLL_USEC (150 * 1000)
+
+/* every libburn control call runs under it: grab, release, starting the
+ * fifo thread, starting a write or an erase, cancelling */
+extern GMutex burner_lock;
+
+struct _CbBurn {
+	gchar *device;
+	gchar *key; /* in burner_open_devices */
+	gboolean is_stdio;
+	guint64 stdio_capacity;
+	struct burn_drive_info *info;
+	struct burn_drive *drive;
+};
+
+/* libburn's message queue, in cb-burner.c */
+void
+burner_discard_messages(void);
+void
+burner_log_messages(void);
+void
+burner_set_error(GError **error, gint code, const gchar *what);
+
+/* the disc, in cb-burner.c */
+gboolean
+burner_status_is_present(enum burn_disc_status status);
+enum burn_disc_status
+cb_burn_disc_status(CbBurn *self);
+guint64
+cb_burn_free_bytes(CbBurn *self, struct burn_write_opts *opts);
+guint64
+cb_burn_used_bytes(CbBurn *self);
+
+G_END_DECLS
