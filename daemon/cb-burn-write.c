@@ -53,12 +53,17 @@ typedef struct {
 static void
 cb_write_job_free(CbWriteJob *job)
 {
+	g_autoptr(GMutexLocker) locker = NULL;
+
 	if (job->cancel_id != 0)
 		g_cancellable_disconnect(job->cancellable, job->cancel_id);
 	/* freeing the fifo joins its thread; an aborted source lets that
 	 * thread out of a read even if the pipe's writer is stuck */
 	if (job->pipe != NULL)
 		cb_pipe_source_abort(job->pipe);
+	/* freeing a fifo unlinks its thread from libburn's worker list, the
+	 * list burn_disc_write() of another drive is adding to */
+	locker = g_mutex_locker_new(&burner_lock);
 	if (job->opts != NULL)
 		burn_write_opts_free(job->opts);
 	if (job->fifo != NULL)
@@ -330,7 +335,17 @@ cb_burn_trim_stdio(CbBurn *self, guint64 size, GError **error)
 	guint64 written = (size + CB_BURN_SECTOR - 1) / CB_BURN_SECTOR * CB_BURN_SECTOR;
 	struct stat st;
 
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (guint64) st.st_size <= written)
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return TRUE;
+	/* a last check that the bytes are there: libburn said it wrote well */
+	if ((guint64) st.st_size < size) {
+		g_set_error(
+		    error, CB_ERROR, CB_ERROR_FAILED,
+		    _("%s holds %" G_GUINT64_FORMAT " bytes after writing %" G_GUINT64_FORMAT),
+		    path, (guint64) st.st_size, size);
+		return FALSE;
+	}
+	if ((guint64) st.st_size == written)
 		return TRUE;
 	if (truncate(path, (off_t) written) != 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
@@ -424,6 +439,12 @@ cb_burn_write(CbBurn *self,
 	{
 		g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
 		burner_log_messages();
+		/* burn_disc_write() clears the cancel flag only once it really
+		 * starts a writer; its early returns ("a drive operation is
+		 * still going on") leave the flag as it was. Raised here, the
+		 * flag makes every such return a failure of wrote_well below,
+		 * instead of a "success" that wrote nothing. */
+		burn_drive_cancel(self->drive);
 		burn_disc_write(job->opts, job->disc);
 	}
 	g_debug("writing %" G_GUINT64_FORMAT " bytes to %s", size, self->device);
