@@ -3,12 +3,19 @@
 /*
  * Optical drives from udev, through libsystemd's sd-device.
  *
- * Threads: everything here runs on the thread that created the monitor,
- * normally the main thread. The sd_event loop that owns the netlink socket
- * is never run on its own: its epoll fd is watched by a GSource on that
- * thread's thread-default GMainContext, and each time it becomes readable
- * the pending events are dispatched from there. So CbUdevFunc is called on
- * the main thread, between D-Bus calls, never concurrently.
+ * Threads: everything here runs on the main thread (the thread-default
+ * GMainContext of the thread that created the monitor), so CbUdevFunc is
+ * called between D-Bus calls, never concurrently.
+ *
+ * Events come from udevd's database, not from sd_device_monitor: the
+ * service runs with PrivateNetwork=yes, and udevd's netlink multicast does
+ * not cross network namespaces (systemd.exec(5), PrivateNetwork=), so a
+ * monitor there would never hear of a drive or a disc. udevd writes the
+ * database entry /run/udev/data/bMAJOR:MINOR of a device when it has
+ * handled an event for it (after cdrom_id has read a new disc), and
+ * removes it when the device goes: inotify on that directory sees every
+ * add, media change and removal, in any network namespace. sd-device then
+ * reads the device's properties from sysfs and that same database.
  *
  * Without udev (containers, some build hosts) there is no database to say
  * which block device is a CD drive (ID_CDROM comes from udev's cdrom_id),
@@ -23,20 +30,29 @@
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
 #include <systemd/sd-device.h>
-#include <systemd/sd-event.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/inotify.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_device_enumerator, sd_device_enumerator_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_device, sd_device_unref)
 
 /* written by udevd while it runs; systemd itself checks it the same way */
 #define CB_UDEV_CONTROL "/run/udev/control"
+/* udevd's database: one file per device, replaced when udevd has handled
+ * an event for it, removed when the device goes */
+#define CB_UDEV_DB "/run/udev/data"
 
 struct _CbUdevMonitor {
 	CbUdevFunc func;
 	gpointer user_data;
-	sd_event *event;
-	sd_device_monitor *monitor;
-	GSource *source;
-	/* sysfs paths of the drives reported so far */
+	gint inotify_fd;
+	guint source_id;
+	/* the drives reported so far: database name ("b11:0") -> CbUdevKnown */
 	GHashTable *drives;
 };
 
@@ -125,14 +141,39 @@ cb_udev_is_drive(sd_device *device)
 	return cb_udev_property_is_set(device, "ID_CDROM");
 }
 
+/* what a removal still needs to say once the device is gone */
+typedef struct {
+	gchar *syspath;
+	gchar *devname;
+} CbUdevKnown;
+
+static void
+cb_udev_known_free(CbUdevKnown *known)
+{
+	g_free(known->syspath);
+	g_free(known->devname);
+	g_free(known);
+}
+
+static gchar *
+cb_udev_db_name(sd_device *device)
+{
+	dev_t devnum;
+
+	if (sd_device_get_devnum(device, &devnum) < 0)
+		return NULL;
+	return g_strdup_printf("b%u:%u", major(devnum), minor(devnum));
+}
+
 static void
 cb_udev_monitor_report(CbUdevMonitor *self, CbUdevAction action, sd_device *device)
 {
 	CbUdevDrive drive = { 0 };
 	const char *syspath = NULL;
 	const char *devname = NULL;
+	g_autofree gchar *key = cb_udev_db_name(device);
 
-	if (sd_device_get_syspath(device, &syspath) < 0 ||
+	if (key == NULL || sd_device_get_syspath(device, &syspath) < 0 ||
 	    sd_device_get_devname(device, &devname) < 0)
 		return;
 	drive.device = devname;
@@ -142,69 +183,99 @@ cb_udev_monitor_report(CbUdevMonitor *self, CbUdevAction action, sd_device *devi
 	drive.media_present = cb_udev_property_is_set(device, "ID_CDROM_MEDIA");
 	drive.media = drive.media_present ? cb_udev_media_name(device) : "";
 	drive.media_status = cb_udev_media_status(device, drive.media_present);
+	if (action == CB_UDEV_ADD) {
+		CbUdevKnown *known = g_new0(CbUdevKnown, 1);
 
-	switch (action) {
-	case CB_UDEV_ADD:
-		g_hash_table_add(self->drives, g_strdup(syspath));
-		break;
-	case CB_UDEV_REMOVE:
-		g_hash_table_remove(self->drives, syspath);
-		break;
-	case CB_UDEV_CHANGE:
-		break;
+		known->syspath = g_strdup(syspath);
+		known->devname = g_strdup(devname);
+		g_hash_table_insert(self->drives, g_steal_pointer(&key), known);
 	}
-	g_debug("udev: %s %s (%s) media %s %s",
-		action == CB_UDEV_ADD ? "add" : (action == CB_UDEV_REMOVE ? "remove" : "change"),
+	g_debug("udev: %s %s (%s) media %s %s", action == CB_UDEV_ADD ? "add" : "change",
 		drive.device, drive.sysfs_path, drive.media, drive.media_status);
 	self->func(action, &drive, self->user_data);
 }
 
-/* called from sd_event_run(), i.e. from our GSource */
-static int
-cb_udev_monitor_event(sd_device_monitor *monitor, sd_device *device, void *user_data)
+static void
+cb_udev_monitor_report_removed(CbUdevMonitor *self, const gchar *key)
 {
-	CbUdevMonitor *self = user_data;
-	sd_device_action_t action = _SD_DEVICE_ACTION_INVALID;
-	const char *syspath = NULL;
-	gboolean known;
+	CbUdevKnown *known = g_hash_table_lookup(self->drives, key);
+	CbUdevDrive drive = {
+		.device = known->devname,
+		.sysfs_path = known->syspath,
+		.vendor = "",
+		.model = "",
+		.media = "",
+		.media_status = "none",
+	};
 
-	if (sd_device_get_action(device, &action) < 0 ||
-	    sd_device_get_syspath(device, &syspath) < 0)
-		return 0;
-	known = g_hash_table_contains(self->drives, syspath);
+	g_debug("udev: remove %s (%s)", drive.device, drive.sysfs_path);
+	self->func(CB_UDEV_REMOVE, &drive, self->user_data);
+	g_hash_table_remove(self->drives, key);
+}
 
-	switch (action) {
-	case SD_DEVICE_ADD:
-	case SD_DEVICE_CHANGE:
-		if (!cb_udev_is_drive(device))
-			return 0;
-		/* the monitor starts before the enumeration, so an "add" may
-		 * come for a drive we already reported */
-		cb_udev_monitor_report(self, known ? CB_UDEV_CHANGE : CB_UDEV_ADD, device);
-		break;
-	case SD_DEVICE_REMOVE:
+/* a database file name "bMAJOR:MINOR" as a block device number */
+static gboolean
+cb_udev_parse_db_name(const gchar *name, dev_t *devnum)
+{
+	guint major_nr = 0;
+	guint minor_nr = 0;
+	gchar tail = 0;
+
+	if (name[0] != 'b' || sscanf(name + 1, "%u:%u%c", &major_nr, &minor_nr, &tail) != 2)
+		return FALSE;
+	*devnum = makedev(major_nr, minor_nr);
+	return TRUE;
+}
+
+/* udevd rewrote (or removed) the database entry of one device: the end
+ * of its processing of an event, with every property final */
+static void
+cb_udev_monitor_db_changed(CbUdevMonitor *self, const gchar *name, gboolean removed)
+{
+	g_autoptr(sd_device) device = NULL;
+	g_autofree gchar *key = g_strdup(name);
+	const char *devtype = NULL;
+	gboolean known = g_hash_table_contains(self->drives, key);
+	dev_t devnum;
+
+	if (!cb_udev_parse_db_name(name, &devnum))
+		return;
+	if (removed || sd_device_new_from_devnum(&device, 'b', devnum) < 0) {
 		if (known)
-			cb_udev_monitor_report(self, CB_UDEV_REMOVE, device);
-		break;
-	default:
-		break;
+			cb_udev_monitor_report_removed(self, key);
+		return;
 	}
-	return 0;
+	if (sd_device_get_devtype(device, &devtype) < 0 || g_strcmp0(devtype, "disk") != 0 ||
+	    !cb_udev_is_drive(device))
+		return;
+	cb_udev_monitor_report(self, known ? CB_UDEV_CHANGE : CB_UDEV_ADD, device);
 }
 
 static gboolean
 cb_udev_monitor_dispatch(gint fd, GIOCondition condition, gpointer user_data)
 {
 	CbUdevMonitor *self = user_data;
-	int ret;
+	/* aligned as inotify's records need */
+	guint8 buf[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	gssize n = read(fd, buf, sizeof(buf));
 
-	/* one event per sd_event_run(); empty the queue without blocking */
-	do {
-		ret = sd_event_run(self->event, 0);
-	} while (ret > 0);
-	if (ret < 0) {
-		g_warning("udev events can no longer be read: %s", g_strerror(-ret));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return G_SOURCE_CONTINUE;
+	if (n <= 0) {
+		g_warning("udev events can no longer be read: %s",
+			  n < 0 ? g_strerror(errno) : "end of file");
 		return G_SOURCE_REMOVE;
+	}
+	for (guint8 *p = buf; p < buf + n;) {
+		const struct inotify_event *event = (const struct inotify_event *) p;
+
+		if (event->mask & IN_Q_OVERFLOW)
+			g_warning("missed udev events: the inotify queue overflowed");
+		else if (event->len > 0)
+			cb_udev_monitor_db_changed(
+			    self, event->name, (event->mask & (IN_DELETE | IN_MOVED_FROM)) != 0);
+		p += sizeof(struct inotify_event) + event->len;
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -234,30 +305,15 @@ cb_udev_monitor_enumerate(CbUdevMonitor *self, GError **error)
 static gboolean
 cb_udev_monitor_start(CbUdevMonitor *self, GError **error)
 {
-	g_autoptr(GMainContext) context = g_main_context_ref_thread_default();
-	int ret;
-
-	ret = sd_event_new(&self->event);
-	if (ret >= 0)
-		ret = sd_device_monitor_new(&self->monitor);
-	if (ret >= 0)
-		ret = sd_device_monitor_filter_add_match_subsystem_devtype(self->monitor, "block",
-									   "disk");
-	if (ret >= 0)
-		ret = sd_device_monitor_attach_event(self->monitor, self->event);
-	if (ret >= 0)
-		ret = sd_device_monitor_start(self->monitor, cb_udev_monitor_event, self);
-	if (ret < 0) {
-		/* e.g. EPERM or EPROTONOSUPPORT for the netlink socket in a
-		 * container */
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, _("cannot watch udev events: %s"),
-			    g_strerror(-ret));
+	self->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (self->inotify_fd < 0 ||
+	    inotify_add_watch(self->inotify_fd, CB_UDEV_DB,
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, _("cannot watch %s: %s"), CB_UDEV_DB,
+			    g_strerror(errno));
 		return FALSE;
 	}
-	self->source = g_unix_fd_source_new(sd_event_get_fd(self->event), G_IO_IN);
-	g_source_set_callback(self->source, G_SOURCE_FUNC(cb_udev_monitor_dispatch), self, NULL);
-	g_source_set_static_name(self->source, "cryptburn udev monitor");
-	g_source_attach(self->source, context);
+	self->source_id = g_unix_fd_add(self->inotify_fd, G_IO_IN, cb_udev_monitor_dispatch, self);
 	return TRUE;
 }
 
@@ -278,7 +334,9 @@ cb_udev_monitor_new(CbUdevFunc func, gpointer user_data, GError **error)
 	self = g_new0(CbUdevMonitor, 1);
 	self->func = func;
 	self->user_data = user_data;
-	self->drives = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->inotify_fd = -1;
+	self->drives = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     (GDestroyNotify) cb_udev_known_free);
 	/* watch first, then list: a drive plugged in between is not lost */
 	if (!cb_udev_monitor_start(self, error))
 		return NULL;
@@ -292,16 +350,9 @@ cb_udev_monitor_free(CbUdevMonitor *self)
 {
 	if (self == NULL)
 		return;
-	if (self->source != NULL) {
-		g_source_destroy(self->source);
-		g_source_unref(self->source);
-	}
-	if (self->monitor != NULL) {
-		sd_device_monitor_stop(self->monitor);
-		sd_device_monitor_unref(self->monitor);
-	}
-	if (self->event != NULL)
-		sd_event_unref(self->event);
+	g_clear_handle_id(&self->source_id, g_source_remove);
+	if (self->inotify_fd >= 0)
+		close(self->inotify_fd);
 	g_hash_table_unref(self->drives);
 	g_free(self);
 }

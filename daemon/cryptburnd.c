@@ -68,7 +68,8 @@ cb_main_load_config(const gchar *path, gboolean explicit, CbDaemonConfig *config
 	drives = g_key_file_get_string_list(file, "Daemon", "TestDrives", NULL, &local_error);
 	if (drives != NULL) {
 		g_autoptr(GStrvBuilder) all = g_strv_builder_new();
-		g_strv_builder_addv(all, (const gchar **) config->test_drives);
+		if (config->test_drives != NULL)
+			g_strv_builder_addv(all, (const gchar **) config->test_drives);
 		g_strv_builder_addv(all, (const gchar **) drives);
 		g_strfreev(config->test_drives);
 		config->test_drives = g_strv_builder_end(all);

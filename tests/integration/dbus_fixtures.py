@@ -300,6 +300,7 @@ class SystemBus:
             cmd, env=self.env(), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT
         )
         proc.log = log
+        proc.stop_with_sigterm = True
         self._children.append(proc)
         return proc
 
@@ -335,8 +336,12 @@ class SystemBus:
         if self._conn is not None:
             self._conn.close_sync(None)
             self._conn = None
+        # script parties end with their stdin; other programs (the mocks
+        # ignore stdin) get SIGTERM, as systemd would stop them
         for proc in self._children:
             proc.stdin.close()
+            if getattr(proc, "stop_with_sigterm", False) and proc.poll() is None:
+                proc.terminate()
         for proc in self._children:
             try:
                 proc.wait(timeout=5)

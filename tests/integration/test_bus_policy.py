@@ -143,7 +143,9 @@ def test_other_users_cannot_call_a_clients_agent(system_bus):
 
 
 def test_polkit_mock_serves_root_and_users(polkitd_mock, system_bus):
-    subject = "(('system-bus-name', {'name': <':1.0'>}), 'org.cryptburn.burn', @a{ss} {}, uint32 0, '')"
+    subject = (
+        "(('system-bus-name', {'name': <':1.0'>}), 'org.cryptburn.burn', @a{ss} {}, uint32 0, '')"
+    )
     for user in ("root", "nobody"):
         answer = system_bus.call(
             "org.freedesktop.PolicyKit1",

@@ -4,6 +4,7 @@ python-dbusmock polkitd, stdio test drives; what lands in a drive's file
 is checked with cryptsetup, the OpenSSL oracle and xorriso."""
 
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -411,3 +412,82 @@ def test_jobs_leak_no_file_descriptors(cryptburnd, cb, tmp_path):
                                      "fds": {"output": "write:" + str(out),
                                              "passphrase-fd": str(cb.passfile)}})
     assert fds() == before, (before, fds())
+
+
+UDEV = "/run/udev"
+
+
+@pytest.fixture
+def fake_udev():
+    """udevd's run-time directory, faked: the control file that says udev
+    runs, and a database whose entries the test writes as udevd would
+    (atomically, by rename). Only where no real udev runs."""
+    if os.path.exists(UDEV + "/control"):
+        pytest.skip("a real udev runs here; its database is not ours to fake")
+    if not os.path.exists("/sys/dev/block/7:0"):
+        pytest.skip("no loop0 block device to stand for a drive")
+    os.makedirs(UDEV + "/data")
+    open(UDEV + "/control", "w").close()
+    try:
+        yield UDEV + "/data"
+    finally:
+        shutil.rmtree(UDEV)
+
+
+def udev_write(db, name, props):
+    tmp = os.path.join(db, ".tmp-" + name)
+    with open(tmp, "w") as f:
+        for key, value in props.items():
+            f.write("E:%s=%s\n" % (key, value))
+    os.rename(tmp, os.path.join(db, name))
+
+
+def wait_until(predicate, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_udev_drives_hotplug_and_media(system_bus, polkitd_mock, fake_udev, tmp_path):
+    """Drives found at start, a disc inserted and ejected, the drive
+    unplugged: all through udev's database, as under PrivateNetwork=yes."""
+    from daemon_fixtures import Daemon
+    drive = "/org/cryptburn/CryptBurn1/drives/loop0"
+    base = {"ID_CDROM": "1", "ID_VENDOR": "ACME", "ID_MODEL": "BD-RE_X1"}
+    udev_write(fake_udev, "b7:0", base)
+    daemon = Daemon(system_bus, tmp_path)
+    daemon.allow([])
+    daemon.start()
+    try:
+        assert "'ACME'" in daemon.get(drive, DRIVE_IFACE, "Vendor")
+        assert "false" in daemon.get(drive, DRIVE_IFACE, "MediaPresent")
+        # a blank DVD+RW goes in
+        udev_write(fake_udev, "b7:0", dict(base, ID_CDROM_MEDIA="1",
+                                           ID_CDROM_MEDIA_DVD_PLUS_RW="1",
+                                           ID_CDROM_MEDIA_STATE="blank"))
+        assert wait_until(lambda: "'dvd_plus_rw'" in daemon.get(drive, DRIVE_IFACE, "Media"))
+        assert "true" in daemon.get(drive, DRIVE_IFACE, "MediaPresent")
+        assert "'blank'" in daemon.get(drive, DRIVE_IFACE, "MediaStatus")
+        # ejected
+        udev_write(fake_udev, "b7:0", base)
+        assert wait_until(lambda: "false" in daemon.get(drive, DRIVE_IFACE, "MediaPresent"))
+        assert "'none'" in daemon.get(drive, DRIVE_IFACE, "MediaStatus")
+        # a second drive is plugged in, the first unplugged
+        udev_write(fake_udev, "b7:1", dict(base, ID_MODEL="DVD_Y2"))
+        second = "/org/cryptburn/CryptBurn1/drives/loop1"
+        assert wait_until(lambda: "reply" in daemon.call(
+            second, "org.freedesktop.DBus.Properties", "Get",
+            "('org.cryptburn.CryptBurn1.Drive', 'Model')"))
+        os.unlink(os.path.join(fake_udev, "b7:0"))
+
+        def gone():
+            objects = daemon.call("/org/cryptburn/CryptBurn1",
+                                  "org.freedesktop.DBus.ObjectManager", "GetManagedObjects")
+            return "drives/loop0" not in objects["reply"] and "drives/loop1" in objects["reply"]
+        assert wait_until(gone)
+        assert daemon.alive()
+    finally:
+        daemon.stop()

@@ -85,6 +85,7 @@ def test_hardening_keeps_what_the_daemon_needs(unit):
     assert service["BusName"] == ["org.cryptburn.CryptBurn1"]
     assert service["NotifyAccess"] == ["main"]
     assert sorted(service["CapabilityBoundingSet"][0].split()) == [
+        "CAP_KILL",
         "CAP_SETGID",
         "CAP_SETUID",
         "CAP_SYS_RAWIO",
@@ -93,9 +94,12 @@ def test_hardening_keeps_what_the_daemon_needs(unit):
     assert "block-sr rw" in service["DeviceAllow"]
     # the reader, running as the caller inside the sandbox, reads home directories
     assert service["ProtectHome"] == ["read-only"]
-    # udev's netlink events do not reach a private network namespace
-    assert service.get("PrivateNetwork", ["no"]) == ["no"]
-    assert service["RestrictAddressFamilies"] == ["AF_UNIX AF_NETLINK"]
+    # the reader sees the caller's files in /tmp too
+    assert service.get("PrivateTmp", ["no"]) == ["no"]
+    # no network at all: drives are followed through udev's database
+    # (inotify), which needs none, unlike udev's netlink multicast
+    assert service["PrivateNetwork"] == ["yes"]
+    assert service["RestrictAddressFamilies"] == ["AF_UNIX"]
     # the reader is started with setgroups/setgid/setuid under this filter
     assert service["SystemCallFilter"][-1] == "@setuid"
 
@@ -108,17 +112,15 @@ def test_verify(systemd_analyze, unit, tmp_path):
     env = dict(os.environ, MANPATH=str(tmp_path))
     proc = run([systemd_analyze, "verify", str(unit)], env=env)
     out = proc.stdout.decode("utf-8", "replace")
-    if proc.returncode != 0 and re.search(
-        r"Failed to (initialize|allocate) manager|Failed to set up|Operation not permitted", out
-    ):
+    if proc.returncode != 0 and re.search(r"Failed to (initialize|allocate) manager", out):
         pytest.skip("systemd-analyze verify cannot run here: %s" % out.strip())
     exec_start = parse(unit, "Service")["ExecStart"][0].split()[0]
     if os.access(exec_start, os.X_OK):
         assert proc.returncode == 0 and out.strip() == "", out
         return
     # the daemon is not installed in this tree: that must be the only complaint
-    not_installed = "cryptburnd.service: Command %s is not executable: No such file or directory" % (
-        exec_start
+    not_installed = (
+        "cryptburnd.service: Command %s is not executable: No such file or directory" % exec_start
     )
     assert out.strip().splitlines() == [not_installed], out
 
