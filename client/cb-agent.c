@@ -279,11 +279,7 @@ cb_agent_free(CbAgent *self)
 {
 	if (self == NULL)
 		return;
-	cb_agent_cancel_all(self);
-	/* exiting while the prompt thread has the echo off would leave the
-	 * terminal without echo; the cancelled prompt returns at once */
-	while (self->active != NULL)
-		g_main_context_iteration(NULL, TRUE);
+	cb_agent_stop(self);
 	if (self->skeleton != NULL) {
 		GDBusInterfaceSkeleton *skeleton = G_DBUS_INTERFACE_SKELETON(self->skeleton);
 		g_signal_handlers_disconnect_by_data(skeleton, self);
@@ -336,4 +332,16 @@ cb_agent_cancel_all(CbAgent *self)
 	if (self->active != NULL)
 		g_cancellable_cancel(self->active->cancellable);
 	cb_agent_drop_queued(self, NULL);
+}
+
+void
+cb_agent_stop(CbAgent *self)
+{
+	if (self == NULL)
+		return;
+	cb_agent_cancel_all(self);
+	/* exiting while the prompt thread has the echo off would leave the
+	 * terminal without echo; the cancelled prompt returns at once */
+	while (self->active != NULL)
+		g_main_context_iteration(NULL, TRUE);
 }

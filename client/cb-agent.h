@@ -34,6 +34,9 @@ cb_agent_is_prompting(CbAgent *self);
 /* abandons every prompt, e.g. on Ctrl-C */
 void
 cb_agent_cancel_all(CbAgent *self);
+/* abandons every prompt and waits until the terminal is restored */
+void
+cb_agent_stop(CbAgent *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbAgent, cb_agent_free)
 

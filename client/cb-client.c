@@ -73,6 +73,9 @@ cb_client_free(CbClient *self)
 		return;
 	g_clear_pointer(&self->polkit_agent, cb_polkit_agent_unregister);
 	g_clear_object(&self->manager);
+	/* the agent's last answer must leave before the process does */
+	if (self->connection != NULL)
+		g_dbus_connection_flush_sync(self->connection, NULL, NULL);
 	g_clear_object(&self->connection);
 	g_free(self);
 }

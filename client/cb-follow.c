@@ -459,6 +459,8 @@ cb_follow_run(CbFollow *self, const gchar *job_path)
 	g_signal_handler_disconnect(self->job, handlers[1]);
 	g_signal_handler_disconnect(manager, handlers[2]);
 	g_signal_handler_disconnect(manager, handlers[3]);
+	/* a prompt the service gave up on ends its line before the result */
+	cb_agent_stop(self->agent);
 	if (self->progress != NULL)
 		cb_progress_finish(self->progress);
 
