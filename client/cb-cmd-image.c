@@ -437,7 +437,7 @@ cb_cmd_image(int argc, char **argv)
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &args.quiet,
 		  N_("No progress and no warnings"), NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args.sources, NULL,
-		  N_("SOURCE…") },
+		  NULL },
 		{ NULL },
 	};
 	g_autoptr(GString) formats_help = g_string_new(_("Formats:\n"));

@@ -89,8 +89,7 @@ cb_cmd_info(int argc, char **argv)
 	g_autoptr(CbImageInfo) info = NULL;
 	const GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print as JSON"), NULL },
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL,
-		  N_("IMAGE") },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, NULL },
 		{ NULL },
 	};
 

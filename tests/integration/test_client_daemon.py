@@ -142,7 +142,7 @@ def test_burn_image_from_a_pipe(cryptburnd, cb, tmp_path):
 
 def test_ctrl_c_cancels_and_watch_reports_it(cryptburnd, cb, big_tree):
     burn = subprocess.Popen(cb.cmd("burn", "--drive", "test0", "--passphrase-file", cb.passfile,
-                                   *KDF, "--json", big_tree),
+                                   *KDF, "--speed", "6000", "--json", big_tree),
                             env=cryptburnd.bus.env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -188,7 +188,7 @@ def test_prompt_closed_when_the_daemon_gives_up(cryptburnd, cb, tmp_path):
 def test_cancel_needs_the_owner_or_polkit(cryptburnd, cb, big_tree):
     cryptburnd.allow(["org.cryptburn.burn"])
     burn = subprocess.Popen(cb.cmd("burn", "--drive", "test1", "--passphrase-file", cb.passfile,
-                                   *KDF, "--json", big_tree),
+                                   *KDF, "--speed", "6000", "--json", big_tree),
                             env=cryptburnd.bus.env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     job = json.loads(burn.stdout.readline())["job"]

@@ -17,6 +17,20 @@ from daemon_fixtures import ERROR, FAST_KDF, JOB_IFACE, DRIVE_IFACE
 PASSPHRASE = cbtest.PASSPHRASE
 
 
+# a burn that lasts seconds without hundreds of MB to check afterwards:
+# libburn throttles a stdio drive to the requested speed
+SLOW = {"speed": ["u", 6000]}
+
+
+@pytest.fixture(scope="module")
+def burn_tree(tmp_path_factory):
+    """24 MB of random files: at 6000 kB/s a burn of about 4 s."""
+    root = tmp_path_factory.mktemp("burn-tree")
+    for i in range(3):
+        (root / ("random-%d.bin" % i)).write_bytes(os.urandom(8 * 1024 * 1024))
+    return root
+
+
 def burn_spec(daemon, drive, sources, agent=None, passfile=None, options=None, **extra):
     spec = {"drive": daemon.drive_paths[drive], "sources": [str(s) for s in sources],
             "options": dict(FAST_KDF), "fds": {}}
@@ -174,13 +188,13 @@ def test_media_too_small_before_any_write(cryptburnd, cb, tmp_path):
     assert size_of(cryptburnd.drive_files["small"]) == 0
 
 
-def test_busy_drive_and_cancel_during_write(cryptburnd, cb, big_tree, tmp_path):
-    spec = burn_spec(cryptburnd, "disc0", [big_tree], passfile=cb.passfile)
+def test_busy_drive_and_cancel_during_write(cryptburnd, cb, burn_tree, tmp_path):
+    spec = burn_spec(cryptburnd, "disc0", [burn_tree], passfile=cb.passfile, options=SLOW)
     proc, first = cryptburnd.submit_async("BurnFiles", spec)
     job = first["job"]
     cryptburnd.wait_state(job, ["running"])
     # a second job on the same drive
-    second, done = cryptburnd.submit("BurnFiles", burn_spec(cryptburnd, "disc0", [big_tree],
+    second, done = cryptburnd.submit("BurnFiles", burn_spec(cryptburnd, "disc0", [burn_tree],
                                                             passfile=cb.passfile))
     assert second["error"] == ERROR + "Busy", second
     assert job in second["message"]
@@ -218,8 +232,8 @@ def test_cancel_while_waiting_for_passphrase(cryptburnd, tmp_path):
     assert "false" in cryptburnd.get(cryptburnd.drive_paths["disc0"], DRIVE_IFACE, "Busy")
 
 
-def test_client_killed_mid_burn(cryptburnd, cb, big_tree):
-    spec = burn_spec(cryptburnd, "disc0", [big_tree], passfile=cb.passfile)
+def test_client_killed_mid_burn(cryptburnd, cb, burn_tree):
+    spec = burn_spec(cryptburnd, "disc0", [burn_tree], passfile=cb.passfile, options=SLOW)
     proc, first = cryptburnd.submit_async("BurnFiles", spec)
     job = first["job"]
     cryptburnd.wait_state(job, ["running"])
@@ -229,14 +243,15 @@ def test_client_killed_mid_burn(cryptburnd, cb, big_tree):
     assert done["completed"] == [True, "", ""], done
     disc = cryptburnd.drive_files["disc0"]
     iso = cb.decrypt(disc)
-    cbtest.compare_trees(cbtest.expected_tree(big_tree), cb.extract(iso))
+    cbtest.compare_trees(cbtest.expected_tree(burn_tree), cb.extract(iso))
 
 
-def test_two_drives_at_once(cryptburnd, cb, big_tree, tmp_path):
+def test_two_drives_at_once(cryptburnd, cb, burn_tree, tmp_path):
     running = []
     for drive in ("disc0", "disc1"):
         running.append(cryptburnd.submit_async(
-            "BurnFiles", burn_spec(cryptburnd, drive, [big_tree], passfile=cb.passfile)))
+            "BurnFiles", burn_spec(cryptburnd, drive, [burn_tree], passfile=cb.passfile,
+                                   options=SLOW)))
     # both write at the same time at some point
     both = False
     deadline = time.monotonic() + 120
@@ -254,7 +269,7 @@ def test_two_drives_at_once(cryptburnd, cb, big_tree, tmp_path):
     assert both, "the two burns never overlapped"
     for drive in ("disc0", "disc1"):
         iso = cb.decrypt(cryptburnd.drive_files[drive])
-        cbtest.compare_trees(cbtest.expected_tree(big_tree), cb.extract(iso))
+        cbtest.compare_trees(cbtest.expected_tree(burn_tree), cb.extract(iso))
 
 
 @pytest.mark.parametrize("options, needle", [
@@ -325,9 +340,10 @@ def test_unprivileged_user_cannot_burn_root_only_file(cryptburnd, cb, tmp_path):
     assert cryptburnd.alive()
 
 
-def test_other_user_cannot_cancel_without_polkit(cryptburnd, cb, big_tree):
+def test_other_user_cannot_cancel_without_polkit(cryptburnd, cb, burn_tree):
     proc, first = cryptburnd.submit_async(
-        "BurnFiles", burn_spec(cryptburnd, "disc0", [big_tree], passfile=cb.passfile))
+        "BurnFiles", burn_spec(cryptburnd, "disc0", [burn_tree], passfile=cb.passfile,
+                               options=SLOW))
     job = first["job"]
     cryptburnd.allow(["org.cryptburn.burn"])
     reply = cryptburnd.run("call", job, JOB_IFACE, "Cancel", "(@a{sv} {},)", user="nobody")[0]
