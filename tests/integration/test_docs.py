@@ -50,3 +50,44 @@ def test_unknown_command_is_a_usage_error(cb):
     result = cb.run("frobnicate")
     assert result.returncode == 2
     assert b"frobnicate" in result.stderr
+
+
+def test_every_subcommand_option_is_in_the_man_page(cb):
+    man = MAN.read_text().replace("\\-", "-")
+    for command in ("info", "drives", "burn", "burn-image", "jobs", "watch", "cancel"):
+        text = _help(cb, command)
+        options = set(re.findall(r"--([a-z0-9-]+)", text)) - {"help", "help-all"}
+        missing = sorted(o for o in options if "--" + o not in man)
+        assert missing == [], "%s options missing from cryptburn(1): %s" % (command, missing)
+        assert re.search(r"\.B(?:R)? %s\b" % command.replace("-", "\\\\?-"), MAN.read_text()) or \
+            ("cryptburn " + command) in man, command
+
+
+def test_every_daemon_option_is_in_its_man_page():
+    import os
+    from daemon_fixtures import build_dir
+    daemon = build_dir() / "daemon" / "cryptburnd"
+    result = subprocess.run([str(daemon), "--help"], stdout=subprocess.PIPE, check=True)
+    options = set(re.findall(r"--([a-z0-9-]+)", result.stdout.decode())) - {"help", "help-all"}
+    page = (MAN.parent / "cryptburnd.8").read_text().replace("\\-", "-")
+    missing = sorted(o for o in options if "--" + o not in page)
+    assert missing == [], "options missing from cryptburnd(8): %s" % missing
+    result = subprocess.run(["man", "--warnings", "-l", str(MAN.parent / "cryptburnd.8")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={"MANWIDTH": "80", "LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0 and result.stderr == b"", result.stderr.decode()
+    assert os.access(daemon, os.X_OK)
+
+
+def test_every_dbus_member_is_documented():
+    """The interface XML is the API's reference: a comment precedes every
+    interface, method, property and signal, and every error is listed."""
+    xml = (MAN.parents[1] / "dbus" / "org.cryptburn.CryptBurn1.xml").read_text()
+    members = re.findall(r"(<!--(?:(?!-->).)*-->\s*)?<(interface|method|property|signal) "
+                         r"name=\"([^\"]+)\"", xml, re.S)
+    assert len(members) > 30
+    undocumented = [name for comment, _, name in members if not comment]
+    assert undocumented == []
+    for error in ("NotAuthorized", "Busy", "NoMedia", "MediaTooSmall", "UnsupportedMedia",
+                  "InvalidOption", "Cancelled", "PassphraseRequired", "Failed", "NoSuchDrive"):
+        assert "org.cryptburn.CryptBurn1.Error." + error in xml
