@@ -507,3 +507,79 @@ def test_udev_drives_hotplug_and_media(system_bus, polkitd_mock, fake_udev, tmp_
         assert daemon.alive()
     finally:
         daemon.stop()
+
+
+def test_jobs_per_user_are_limited(cryptburnd, cb, tmp_path):
+    """Eight jobs of one uid at once; the ninth is Busy, and another user's
+    job is not counted against it."""
+    tree = make_tree(tmp_path / "tree")
+    waiting = []
+    for i in range(8):
+        spec = {"sources": [str(tree)], "options": dict(FAST_KDF), "agent": "silent",
+                "passphrase": PASSPHRASE, "fds": {"output": "write:%s/out-%d" % (tmp_path, i)}}
+        waiting.append(cryptburnd.submit_async("WriteImage", spec))
+    for _, first in waiting:
+        assert "job" in first, first
+    spec = {"sources": [str(tree)], "options": dict(FAST_KDF), "agent": "good",
+            "passphrase": PASSPHRASE, "fds": {"output": "write:%s/out-9" % tmp_path}}
+    job, _ = cryptburnd.submit("WriteImage", spec)
+    assert job.get("error") == ERROR + "Busy", job
+    assert "too many jobs" in job["message"]
+    for proc, _ in waiting:
+        proc.communicate(timeout=60)
+    # once they ended (the silent agents time out), there is room again
+    job, done = cryptburnd.submit("WriteImage", spec)
+    assert done["completed"] == [True, "", ""], (job, done)
+
+
+def test_inhibits_sleep_while_writing(system_bus, polkitd_mock, logind_mock, cb, tmp_path):
+    from daemon_fixtures import ACTIONS, Daemon
+    daemon = Daemon(system_bus, tmp_path / "d")
+    (tmp_path / "d").mkdir()
+    daemon.allow(ACTIONS)
+    daemon.start()
+    try:
+        tree = make_tree(tmp_path / "tree")
+        _, done = daemon.submit("BurnFiles", burn_spec(daemon, "disc0", [tree],
+                                                       passfile=cb.passfile))
+        assert done["completed"] == [True, "", ""], done
+        calls = system_bus.call("org.freedesktop.login1", "/org/freedesktop/login1",
+                                "org.freedesktop.DBus.Mock", "GetMethodCalls", "('Inhibit',)")
+        assert "<'sleep:shutdown'>, <'cryptburn'>" in calls["reply"], calls
+        assert "<'block'>" in calls["reply"]
+        # and let go of once the disc is written
+        held = system_bus.call("org.freedesktop.login1", "/org/freedesktop/login1",
+                               "org.freedesktop.login1.Manager", "ListInhibitors", "()")
+        assert held == {"reply": "(@a(ssssuu) [],)"}, held
+    finally:
+        daemon.stop()
+
+
+def test_notifies_systemd(system_bus, polkitd_mock, tmp_path):
+    """READY=1 once on the bus, then WATCHDOG=1 pings at half the interval."""
+    import socket
+    from daemon_fixtures import Daemon
+    path = str(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(20)
+    saved = {k: os.environ.get(k) for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC")}
+    os.environ["NOTIFY_SOCKET"] = path
+    os.environ["WATCHDOG_USEC"] = "400000"
+    daemon = Daemon(system_bus, tmp_path)
+    try:
+        daemon.start()
+        messages = []
+        while not any("WATCHDOG=1" in m for m in messages):
+            messages.append(sock.recv(4096).decode())
+        assert any("READY=1" in m for m in messages), messages
+        assert messages.index(next(m for m in messages if "READY=1" in m)) < \
+            messages.index(next(m for m in messages if "WATCHDOG=1" in m))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        daemon.stop()
+        sock.close()
