@@ -583,3 +583,25 @@ def test_notifies_systemd(system_bus, polkitd_mock, tmp_path):
                 os.environ[key] = value
         daemon.stop()
         sock.close()
+
+
+def test_interactive_authorization_flag_reaches_polkit(cryptburnd, cb, tmp_path):
+    """polkit may ask for a password only when the caller said it can wait
+    for one (ALLOW_INTERACTIVE_AUTHORIZATION)."""
+    tree = make_tree(tmp_path / "tree")
+    bus = cryptburnd.bus
+
+    def last_flags():
+        calls = bus.call("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                         "org.freedesktop.DBus.Mock", "GetMethodCalls",
+                         "('CheckAuthorization',)")["reply"]
+        # (subject, action, details, flags, cancellation id): the flags
+        # follow the details dict
+        return calls.rsplit("<uint32 ", 1)[1].split(">", 1)[0]
+
+    for interactive, flags in ((False, "0"), (True, "1")):
+        spec = burn_spec(cryptburnd, "disc0", [tree], passfile=cb.passfile,
+                         interactive=interactive)
+        _, done = cryptburnd.submit("BurnFiles", spec)
+        assert done["completed"][0], done
+        assert last_flags() == flags
