@@ -7,30 +7,41 @@
 G_BEGIN_DECLS
 
 /*
- * A libburn track source that reads exactly `size` bytes from a pipe, for
- * cb-burn-write.c. libburn reads it on its fifo thread; the writer looks at
- * the atomics below from its own thread once reading has stopped, and
- * aborts it from any thread.
+ * A buffered libburn track source that reads exactly `size` bytes from a
+ * pipe, for cb-burn-write.c: a thread of ours fills a ring buffer from the
+ * pipe, libburn's writer thread drains it. Every function here runs on any
+ * thread (see the top of cb-burn-source.c).
  */
 
-typedef struct {
-	int fd; /* our dup, closed with the source */
-	off_t size;
-	gint64 done;	  /* bytes read, atomic */
-	gint abort;	  /* set on cancel: reads fail at once, atomic */
-	gint ended_short; /* EOF before size, atomic */
-	gint read_errno;  /* read(2) failed, atomic */
-} CbPipeSource;
+typedef struct _CbPipeSource CbPipeSource;
 
-/* reads from a dup of fd; *ps_out is the source's data, alive as long as
- * the source */
+typedef struct {
+	guint64 done;	      /* bytes read from the pipe */
+	gdouble fill;	      /* buffered bytes / buffer size, 0..1 */
+	guint empty_count;    /* times the writer waited for the pipe after the pre-fill */
+	gboolean ended_short; /* EOF before size */
+	gint read_errno;      /* reading the pipe failed */
+} CbPipeSourceStatus;
+
+/* buffers buffer_bytes of a dup of fd; *ps_out is the source's data, alive
+ * as long as the source. Nothing reads the pipe before
+ * cb_pipe_source_start(). */
 struct burn_source *
-cb_pipe_source_new(int fd, guint64 size, CbPipeSource **ps_out, GError **error);
-/* bytes read so far */
-gint64
-cb_pipe_source_get_done(CbPipeSource *ps);
-/* makes every read fail at once, even one waiting for a stuck pipe */
+cb_pipe_source_new(int fd, guint64 size, gsize buffer_bytes, CbPipeSource **ps_out, GError **error);
+/* starts the thread that fills the buffer */
+gboolean
+cb_pipe_source_start(CbPipeSource *ps, GError **error);
+/* waits until the buffer is full, the input ended or the source was
+ * aborted; the writer's waits count as empty buffers from then on */
+void
+cb_pipe_source_wait_prefill(CbPipeSource *ps);
+void
+cb_pipe_source_get_status(CbPipeSource *ps, CbPipeSourceStatus *status);
+/* makes every read fail at once, stops filling, ends every wait */
 void
 cb_pipe_source_abort(CbPipeSource *ps);
+/* aborts and joins the filling thread; freeing the source does it too */
+void
+cb_pipe_source_stop(CbPipeSource *ps);
 
 G_END_DECLS

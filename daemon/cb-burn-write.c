@@ -7,15 +7,17 @@
  * Threads: everything here runs on a job's worker thread, progress
  * callbacks included, except cb_write_job_cancelled(), which runs on the
  * thread that cancels. libburn's control calls take burner_lock (see
- * cb-burner.c); the wait loop polls the drive without it.
+ * cb-burner.c); the wait loop polls the drive without it. The pipe is read
+ * into the write buffer by a thread of cb-burn-source.c, which the drive's
+ * writer thread drains.
  *
  * libburn facts this file relies on (libburn 1.5.4):
- * - The fifo sleeps 50 ms whenever its reader finds it empty or its filler
- *   finds it full. When the pipe and the drive are both faster than that,
- *   they take turns: throughput is about one fifo per 50 ms. Measured from
- *   a pipe into a stdio file on tmpfs: 4 MiB 78 MB/s, 16 MiB 314 MB/s,
- *   32 MiB 550 MB/s, 64 MiB 1.1 GB/s (DESIGN 7: 4 MiB ~73 MB/s). Hence the
- *   32 MiB default, and the pre-fill: a fifo that starts empty sleeps too.
+ * - A stdio drive whose write fails or is cancelled reports idle at once
+ *   (burn_stdio_write_sync() re-grabs the file), but its writer thread
+ *   then sleeps 500 ms (the failure path of burn_disc_write_sync()) before
+ *   it unlinks itself from libburn's worker list. Until then
+ *   burn_disc_write() on that drive refuses with "A drive operation is
+ *   still going on", even after the drive was released and grabbed again.
  */
 
 #include "cb-burner-private.h"
@@ -29,19 +31,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* the write buffer (CbBurnOptions.fifo_bytes): a drive that waits for a
+ * slow moment of the pipeline loses speed (DESIGN 7); the buffer is
+ * allocated whole, hence the cap */
 #define CB_BURN_FIFO_DEFAULT (32 * 1024 * 1024)
-/* libburn refuses fifos above 1 GiB; below 1 MiB it only costs speed */
 #define CB_BURN_FIFO_MIN (1024 * 1024)
 #define CB_BURN_FIFO_MAX (1024 * 1024 * 1024)
-/* the fifo reads its input in 32 KiB pieces (flag bit0) */
-#define CB_BURN_FIFO_READ (32 * 1024)
+/* how long, and how often, to ask libburn again when it refuses to start
+ * because the last operation on the drive is still going on */
+#define CB_BURN_START_PATIENCE_USEC (5 * G_USEC_PER_SEC)
+#define CB_BURN_START_RETRY_USEC (50 * 1000)
 
 /* --- one write job's libburn objects, freed on every path --- */
 
 typedef struct {
 	struct burn_source *pipe_src;
 	CbPipeSource *pipe; /* pipe_src->data, alive while we hold pipe_src */
-	struct burn_source *fifo;
 	struct burn_track *track;
 	struct burn_session *session;
 	struct burn_disc *disc;
@@ -50,24 +55,19 @@ typedef struct {
 	gulong cancel_id;
 } CbWriteJob;
 
+/* the drive is idle or was never started. A writer that outlives the idle
+ * drive (see the top of this file) only drops its own reference to opts */
 static void
 cb_write_job_free(CbWriteJob *job)
 {
-	g_autoptr(GMutexLocker) locker = NULL;
-
 	if (job->cancel_id != 0)
 		g_cancellable_disconnect(job->cancellable, job->cancel_id);
-	/* freeing the fifo joins its thread; an aborted source lets that
-	 * thread out of a read even if the pipe's writer is stuck */
+	/* joins the filler thread here rather than wherever libburn drops
+	 * its last reference to the source */
 	if (job->pipe != NULL)
-		cb_pipe_source_abort(job->pipe);
-	/* freeing a fifo unlinks its thread from libburn's worker list, the
-	 * list burn_disc_write() of another drive is adding to */
-	locker = g_mutex_locker_new(&burner_lock);
+		cb_pipe_source_stop(job->pipe);
 	if (job->opts != NULL)
 		burn_write_opts_free(job->opts);
-	if (job->fifo != NULL)
-		burn_source_free(job->fifo);
 	if (job->track != NULL)
 		burn_track_free(job->track);
 	if (job->session != NULL)
@@ -163,11 +163,10 @@ burner_fifo_bytes(const CbBurnOptions *options)
 {
 	gsize bytes = options->fifo_bytes != 0 ? options->fifo_bytes : CB_BURN_FIFO_DEFAULT;
 
-	bytes = CLAMP(bytes, CB_BURN_FIFO_MIN, CB_BURN_FIFO_MAX);
-	return bytes / CB_BURN_FIFO_READ * CB_BURN_FIFO_READ;
+	return CLAMP(bytes, CB_BURN_FIFO_MIN, CB_BURN_FIFO_MAX);
 }
 
-/* builds disc → session → track ← fifo ← pipe, and the write options */
+/* builds disc → session → track ← buffered pipe, and the write options */
 static CbWriteJob *
 cb_write_job_new(CbBurn *self,
 		 int fd,
@@ -177,23 +176,14 @@ cb_write_job_new(CbBurn *self,
 		 GError **error)
 {
 	g_autoptr(CbWriteJob) job = g_new0(CbWriteJob, 1);
-	gsize fifo_bytes = burner_fifo_bytes(options);
 
-	job->pipe_src = cb_pipe_source_new(fd, size, &job->pipe, error);
+	job->pipe_src = cb_pipe_source_new(fd, size, burner_fifo_bytes(options), &job->pipe, error);
 	if (job->pipe_src == NULL)
 		return NULL;
 	if (cancellable != NULL) {
 		job->cancellable = g_object_ref(cancellable);
 		job->cancel_id = g_cancellable_connect(
 		    cancellable, G_CALLBACK(cb_write_job_cancelled), job->pipe, NULL);
-	}
-	/* flag bit0: our source delivers any amount per call, so the fifo
-	 * reads 32 KiB at a time instead of one sector */
-	job->fifo = burn_fifo_source_new(job->pipe_src, CB_BURN_SECTOR,
-					 (int) (fifo_bytes / CB_BURN_SECTOR), 1);
-	if (job->fifo == NULL) {
-		burner_set_error(error, CB_ERROR_FAILED, _("cannot create the write buffer"));
-		return NULL;
 	}
 	job->disc = burn_disc_create();
 	job->session = burn_session_create();
@@ -204,7 +194,7 @@ cb_write_job_new(CbBurn *self,
 	}
 	/* data track, no offset, no tail padding, pad the last sector */
 	burn_track_define_data(job->track, 0, 0, 1, BURN_MODE1);
-	if (burn_track_set_source(job->track, job->fifo) != BURN_SOURCE_OK ||
+	if (burn_track_set_source(job->track, job->pipe_src) != BURN_SOURCE_OK ||
 	    burn_track_set_size(job->track, (off_t) size) <= 0 ||
 	    burn_session_add_track(job->session, job->track, BURN_POS_END) == 0 ||
 	    burn_disc_add_session(job->disc, job->session, BURN_POS_END) == 0) {
@@ -225,17 +215,12 @@ cb_write_job_new(CbBurn *self,
 	return g_steal_pointer(&job);
 }
 
-/* waits until the fifo holds what it can, or the input ended; cancelling
- * aborts the source, which ends the wait too */
+/* a drive that starts on an empty buffer waits for the pipeline at once;
+ * cancelling aborts the source, which ends the wait too */
 static gboolean
-cb_write_job_prefill(CbWriteJob *job, guint64 size, GError **error)
+cb_write_job_prefill(CbWriteJob *job, GError **error)
 {
-	int fifo_size = 0;
-	int free_bytes = 0;
-	char *status_text = NULL;
-
-	burn_fifo_inquire_status(job->fifo, &fifo_size, &free_bytes, &status_text);
-	burn_fifo_fill(job->fifo, (int) MIN(size, (guint64) fifo_size), 0);
+	cb_pipe_source_wait_prefill(job->pipe);
 	if (g_cancellable_is_cancelled(job->cancellable)) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_CANCELLED,
 				    _("burning cancelled before writing"));
@@ -248,22 +233,62 @@ cb_write_job_prefill(CbWriteJob *job, guint64 size, GError **error)
 static gboolean
 cb_write_job_check_input(CbWriteJob *job, guint64 size, GError **error)
 {
-	gint err = g_atomic_int_get(&job->pipe->read_errno);
+	CbPipeSourceStatus st;
 
-	if (err != 0) {
+	cb_pipe_source_get_status(job->pipe, &st);
+	if (st.read_errno != 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read the image stream: %s"),
-			    g_strerror(err));
+			    g_strerror(st.read_errno));
 		return FALSE;
 	}
-	if (g_atomic_int_get(&job->pipe->ended_short)) {
-		g_autofree gchar *done =
-		    g_strdup_printf("%" G_GINT64_FORMAT, cb_pipe_source_get_done(job->pipe));
+	if (st.ended_short) {
+		g_autofree gchar *done = g_strdup_printf("%" G_GUINT64_FORMAT, st.done);
 		g_autofree gchar *total = g_strdup_printf("%" G_GUINT64_FORMAT, size);
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
 			    _("the image stream ended after %s of %s bytes"), done, total);
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/*
+ * Starts the writer, asking again while libburn says the drive's last
+ * operation is still going on (see the top of this file). Returns libburn's
+ * errors when it did not start, or NULL.
+ *
+ * burn_disc_write() clears the cancel flag only once it really starts a
+ * writer; its early returns leave the flag as it was. Raised first, the
+ * flag makes every such return a failure of burn_drive_wrote_well(),
+ * instead of a "success" that wrote nothing. A started writer leaves the
+ * drive busy (BURN_DRIVE_SPAWNING) before burn_disc_write() returns; an
+ * idle drive right after it means libburn refused, unless the writer was
+ * done already.
+ */
+static gchar *
+cb_write_job_start(CbBurn *self, CbWriteJob *job)
+{
+	gint64 deadline = g_get_monotonic_time() + CB_BURN_START_PATIENCE_USEC;
+
+	for (guint tries = 0;; tries++) {
+		g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
+		g_autofree gchar *errors = NULL;
+		gboolean still_going = FALSE;
+
+		burner_log_messages();
+		burn_drive_cancel(self->drive);
+		burn_disc_write(job->opts, job->disc);
+		if (burn_drive_get_status(self->drive, NULL) != BURN_DRIVE_IDLE)
+			return NULL;
+		errors = burner_take_messages(&still_going);
+		if (!still_going || g_get_monotonic_time() >= deadline ||
+		    g_cancellable_is_cancelled(job->cancellable))
+			return g_steal_pointer(&errors);
+		g_clear_pointer(&locker, g_mutex_locker_free);
+		if (tries == 0)
+			g_debug("%s: libburn's last operation is still going on; waiting",
+				self->device);
+		g_usleep(CB_BURN_START_RETRY_USEC);
+	}
 }
 
 static CbBurnPhase
@@ -282,43 +307,28 @@ cb_write_job_wait(
 {
 	struct burn_progress p = { 0 };
 	gboolean stopped = FALSE;
-	int min_fill;
-	int interval_min_fill;
-	int puts;
-	int gets;
-	int empty_base = 0;
-	int full;
 
-	burn_fifo_get_statistics(job->fifo, &min_fill, &interval_min_fill, &puts, &gets,
-				 &empty_base, &full);
 	while (TRUE) {
 		enum burn_drive_status status = burn_drive_get_status(self->drive, &p);
 		CbBurnStatus st = { 0 };
-		int fifo_size = 0;
-		int free_bytes = 0;
-		int empty = 0;
-		char *status_text = NULL;
+		CbPipeSourceStatus in;
 
 		if (status == BURN_DRIVE_IDLE)
 			break;
+		cb_pipe_source_get_status(job->pipe, &in);
 		/* cancel again on every round: the writer clears the flag when
 		 * it starts, so a cancel during BURN_DRIVE_SPAWNING is lost */
-		if (g_cancellable_is_cancelled(job->cancellable) ||
-		    g_atomic_int_get(&job->pipe->ended_short) ||
-		    g_atomic_int_get(&job->pipe->read_errno) != 0) {
+		if (g_cancellable_is_cancelled(job->cancellable) || in.ended_short ||
+		    in.read_errno != 0) {
 			g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
 			burn_drive_cancel(self->drive);
 			stopped = TRUE;
 		}
 		if (progress != NULL && status != BURN_DRIVE_SPAWNING) {
-			burn_fifo_inquire_status(job->fifo, &fifo_size, &free_bytes, &status_text);
-			burn_fifo_get_statistics(job->fifo, &min_fill, &interval_min_fill, &puts,
-						 &gets, &empty, &full);
 			st.bytes_done = MIN((guint64) MAX(p.sector, 0) * CB_BURN_SECTOR, size);
 			st.phase = burner_phase(status, st.bytes_done, size);
-			st.fifo_fill =
-			    fifo_size > 0 ? (gdouble) (fifo_size - free_bytes) / fifo_size : 0;
-			st.fifo_empty_count = (guint) MAX(empty - empty_base, 0);
+			st.fifo_fill = in.fill;
+			st.fifo_empty_count = in.empty_count;
 			progress(&st, user_data);
 		}
 		g_usleep(CB_BURN_POLL_USEC);
@@ -368,6 +378,8 @@ cb_burn_write(CbBurn *self,
 	CbBurnOptions defaults = { 0 };
 	g_autoptr(CbWriteJob) job = NULL;
 	char reasons[BURN_REASONS_LEN] = "";
+	g_autofree gchar *start_errors = NULL;
+	CbPipeSourceStatus in;
 	enum burn_write_types type;
 	gboolean stopped;
 	gboolean wrote_well;
@@ -420,43 +432,30 @@ cb_burn_write(CbBurn *self,
 		/* with the write type known: on CD, TAO costs run-out blocks */
 		if (!cb_burn_check_space(self, size, job->opts, error))
 			return FALSE;
-		/* fill 0 bytes: only starts the fifo thread, which registers
-		 * with libburn's worker list */
-		burn_fifo_fill(job->fifo, 0, 0);
 	}
 	g_debug("%s: writing %s", self->device,
 		type == BURN_WRITE_SAO ? "SAO/DAO"
 				       : (type == BURN_WRITE_TAO ? "TAO" : "raw/packet"));
 
 	/* an input that dies now fails the job before the disc is touched */
-	if (!cb_write_job_prefill(job, size, error) ||
+	if (!cb_pipe_source_start(job->pipe, error) || !cb_write_job_prefill(job, error) ||
 	    !cb_write_job_check_input(job, size, error)) {
 		g_clear_pointer(&job, cb_write_job_free);
 		burner_discard_messages();
 		return FALSE;
 	}
 
-	{
-		g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
-		burner_log_messages();
-		/* burn_disc_write() clears the cancel flag only once it really
-		 * starts a writer; its early returns ("a drive operation is
-		 * still going on") leave the flag as it was. Raised here, the
-		 * flag makes every such return a failure of wrote_well below,
-		 * instead of a "success" that wrote nothing. */
-		burn_drive_cancel(self->drive);
-		burn_disc_write(job->opts, job->disc);
-	}
+	start_errors = cb_write_job_start(self, job);
 	g_debug("writing %" G_GUINT64_FORMAT " bytes to %s", size, self->device);
 	stopped = cb_write_job_wait(self, job, size, progress, user_data);
 
 	/* a cancel also aborts the source, and libburn pads an aborted
 	 * source with zeros: only a complete, well written image counts */
 	wrote_well = burn_drive_wrote_well(self->drive);
-	cancelled = g_cancellable_is_cancelled(cancellable) &&
-		    (stopped || cb_pipe_source_get_done(job->pipe) < (gint64) size || !wrote_well);
+	cb_pipe_source_get_status(job->pipe, &in);
+	cancelled =
+	    g_cancellable_is_cancelled(cancellable) && (stopped || in.done < size || !wrote_well);
 	input_ok = cancelled || cb_write_job_check_input(job, size, error);
-	/* joins the fifo thread, which may queue messages until then */
 	g_clear_pointer(&job, cb_write_job_free);
 
 	/* libburn's complaints about the input we stopped are no news */
@@ -473,14 +472,19 @@ cb_burn_write(CbBurn *self,
 	}
 	if (!wrote_well) {
 		g_autofree gchar *what = g_strdup_printf(_("burning to %s failed"), self->device);
-		burner_set_error(error, CB_ERROR_FAILED, what);
+		if (start_errors != NULL)
+			g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "%s: %s", what, start_errors);
+		else
+			burner_set_error(error, CB_ERROR_FAILED, what);
 		return FALSE;
 	}
 	burner_log_messages();
 	if (self->is_stdio && !options->simulate && !cb_burn_trim_stdio(self, size, error))
 		return FALSE;
 	if (progress != NULL) {
-		CbBurnStatus st = { .phase = CB_BURN_PHASE_FIXATING, .bytes_done = size };
+		CbBurnStatus st = { .phase = CB_BURN_PHASE_FIXATING,
+				    .bytes_done = size,
+				    .fifo_empty_count = in.empty_count };
 		progress(&st, user_data);
 	}
 	return TRUE;

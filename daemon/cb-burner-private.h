@@ -20,8 +20,8 @@ G_BEGIN_DECLS
 #define CB_BURN_SECTOR 2048
 #define CB_BURN_POLL_USEC (150 * 1000)
 
-/* every libburn control call runs under it: grab, release, starting the
- * fifo thread, starting a write or an erase, cancelling */
+/* every libburn control call runs under it: grab, release, starting a
+ * write or an erase, cancelling */
 extern GMutex burner_lock;
 
 struct _CbBurn {
@@ -38,6 +38,8 @@ void
 burner_discard_messages(void);
 void
 burner_log_messages(void);
+gchar *
+burner_take_messages(gboolean *still_going);
 void
 burner_set_error(GError **error, gint code, const gchar *what);
 

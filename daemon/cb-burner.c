@@ -8,22 +8,26 @@
  *
  * Threads: cb_burner_init() and cb_burner_shutdown() run on the main
  * thread. Everything else runs on a job's worker thread (grabbing a real
- * drive can take seconds). libburn adds threads of its own: a writer
- * thread per burning drive and a fifo thread per track; the pipe source
- * (cb-burn-source.c) is read on the fifo thread.
+ * drive can take seconds). libburn adds one thread of its own per busy
+ * drive, its writer or erase thread, which drains the track source
+ * (cb-burn-source.c); that source's filler thread is ours.
  *
  * libburn keeps process-wide state (the drive array, the whitelist used by
  * burn_drive_scan_and_grab(), the list of its worker threads), so every
  * control call that touches it runs under burner_lock: grab, release,
- * starting the fifo thread, starting a write or an erase, cancelling. A
- * burn holds the lock only for those moments; polling
- * burn_drive_get_status() reads the drive's own progress record, so
- * several drives burn at once. One race stays libburn's own: a worker
- * thread unlinks itself from that list, unlocked, when it ends.
+ * starting a write or an erase, cancelling. A burn holds the lock only for
+ * those moments; polling burn_drive_get_status() reads the drive's own
+ * progress record, so several drives burn at once.
+ *
+ * libburn's worker threads unlink themselves from that list, unlocked,
+ * when they end, and libburn refuses to start an operation on a drive the
+ * list still holds ("A drive operation is still going on"). We keep to one
+ * libburn thread per busy drive (no libburn fifo, see cb-burn-source.c);
+ * threads of two drives that end at the same moment can still race.
  *
  * libburn facts this file relies on (libburn 1.5.4):
  * - libburn installs no signal handler unless burn_set_signal_handling()
- *   is called, and its writer, fifo and erase threads block all signals
+ *   is called, and its writer and erase threads block all signals
  *   themselves. Calling burn_set_signal_handling() at all would hurt the
  *   daemon: mode 0 installs an abort handler that exit()s, mode 1 resets
  *   every signal to SIG_DFL (undoing GLib's unix signal sources and the
@@ -48,6 +52,9 @@
 
 /* burn_disc_get_status() may say "unready" for a moment after a grab */
 #define CB_BURN_UNREADY_TRIES 20
+/* libburn's refusal to start an operation on a drive for which its list of
+ * worker threads still holds one: "A drive operation is still going on" */
+#define CB_BURN_MSG_STILL_GOING 0x00020102
 
 GMutex burner_lock;
 static gboolean burner_ready;
@@ -71,7 +78,7 @@ burner_severity_is_error(const gchar *severity)
  * which the caller puts into its GError or logs, or NULL.
  */
 static gchar *
-burner_drain_messages(int *os_errno)
+burner_drain_messages(int *os_errno, gboolean *still_going)
 {
 	g_autoptr(GString) errors = NULL;
 	char text[BURN_MSGS_MESSAGE_LEN];
@@ -84,6 +91,8 @@ burner_drain_messages(int *os_errno)
 	while (burn_msgs_obtain("ALL", &code, text, &err, severity) == 1) {
 		g_debug("libburn %s 0x%x: %s%s%s", severity, (guint) code, text,
 			err != 0 ? ": " : "", err != 0 ? g_strerror(err) : "");
+		if (still_going != NULL && code == CB_BURN_MSG_STILL_GOING)
+			*still_going = TRUE;
 		if (!burner_severity_is_error(severity))
 			continue;
 		if (errors == NULL)
@@ -103,23 +112,33 @@ burner_drain_messages(int *os_errno)
 void
 burner_discard_messages(void)
 {
-	g_free(burner_drain_messages(NULL));
+	g_free(burner_drain_messages(NULL, NULL));
 }
 
 /* logs what nobody will read in a GError */
 void
 burner_log_messages(void)
 {
-	g_autofree gchar *errors = burner_drain_messages(NULL);
+	g_autofree gchar *errors = burner_drain_messages(NULL, NULL);
 	if (errors != NULL)
 		g_message("libburn: %s", errors);
+}
+
+/* empties the queue into the log and hands its error-grade text to the
+ * caller; *still_going tells whether libburn refused to start an operation
+ * because it still counts one as going on for the drive */
+gchar *
+burner_take_messages(gboolean *still_going)
+{
+	*still_going = FALSE;
+	return burner_drain_messages(NULL, still_going);
 }
 
 /* "…: libburn's reason" or just "…" */
 void
 burner_set_error(GError **error, gint code, const gchar *what)
 {
-	g_autofree gchar *reason = burner_drain_messages(NULL);
+	g_autofree gchar *reason = burner_drain_messages(NULL, NULL);
 	if (reason != NULL)
 		g_set_error(error, CB_ERROR, code, "%s: %s", what, reason);
 	else
@@ -435,7 +454,7 @@ cb_burn_open(const gchar *device, guint64 stdio_capacity, GError **error)
 
 	/* load=1: close the tray so that a disc in it can be seen */
 	ret = burn_drive_scan_and_grab(&info, adr, 1);
-	reason = burner_drain_messages(&os_errno);
+	reason = burner_drain_messages(&os_errno, NULL);
 	if (ret != 1) {
 		/* libburn leaves nothing to free when the grab fails */
 		if (os_errno == EBUSY) {

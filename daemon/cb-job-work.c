@@ -6,7 +6,7 @@
  *     -> capacity check, before a passphrase is even asked
  *     -> passphrase (passphrase-fd, or the client's agent, twice)
  *     -> header (key derivation)
- *     -> pipeline thread: encrypt -> pipe -> libburn fifo -> drive
+ *     -> pipeline thread: encrypt -> pipe -> our drive buffer -> libburn -> drive
  *        (or straight into the client's output fd for WriteImage)
  */
 #include "cb-job-private.h"
@@ -212,7 +212,7 @@ cb_job_pipeline_thread(gpointer data)
 
 	if (!cb_pipeline_run(run->pipeline, run->cancellable, &run->error))
 		g_cancellable_cancel(run->cancellable);
-	/* EOF for libburn's fifo either way */
+	/* EOF for the drive buffer either way */
 	close(run->sink.fd);
 	run->sink.fd = -1;
 	return NULL;
@@ -231,7 +231,7 @@ cb_job_on_burn_progress(const CbBurnStatus *status, gpointer data)
 }
 
 /* the pipeline writes into a pipe on a thread of its own while libburn
- * reads the other end into its fifo; whichever side fails first makes
+ * reads the other end into its buffer; whichever side fails first makes
  * the other one stop (cancellable, EOF, EPIPE) */
 static gboolean
 cb_job_write_to_drive(CbJob *self,

@@ -6,6 +6,7 @@
  * the main thread except where it starts burners on threads of its own.
  */
 
+#include "cb-burn-source.h"
 #include "cb-burner.h"
 #include "cb-error.h"
 #include "cb-udev.h"
@@ -147,6 +148,7 @@ typedef struct {
 	gboolean went_backwards;
 	gboolean saw_fixating;
 	gdouble max_fill;
+	guint max_empty;
 	gint64 first_write; /* monotonic time of the first bytes written */
 	GCancellable *cancel;
 	guint64 cancel_after; /* cancel once this many bytes were written */
@@ -165,6 +167,7 @@ progress_cb(const CbBurnStatus *status, gpointer user_data)
 	p->last_done = status->bytes_done;
 	p->saw_fixating |= status->phase == CB_BURN_PHASE_FIXATING;
 	p->max_fill = MAX(p->max_fill, status->fifo_fill);
+	p->max_empty = MAX(p->max_empty, status->fifo_empty_count);
 	g_assert_cmpfloat(status->fifo_fill, >=, 0.0);
 	g_assert_cmpfloat(status->fifo_fill, <=, 1.0);
 	if (p->cancel != NULL && status->bytes_done >= p->cancel_after)
@@ -208,6 +211,127 @@ assert_file_is_image(const gchar *device, const guint8 *data, gsize size)
 
 /* --- tests --- */
 
+/* reads a track source as libburn's writer does, until it says end (0) or
+ * failure (-1), in odd pieces */
+static gssize
+source_drain(struct burn_source *src, guint8 *out, gsize max)
+{
+	gsize got = 0;
+
+	while (TRUE) {
+		int want = got % 3 == 0 ? 2048 : 5000;
+		int n = src->read_xt(src, out + got, (int) MIN((gsize) want, max - got));
+
+		if (n < 0)
+			return -1;
+		if (n == 0 || got + (gsize) n == max)
+			return (gssize) (got + (gsize) n);
+		got += (gsize) n;
+	}
+}
+
+static void
+test_burner_source(void)
+{
+	g_autofree guint8 *data = test_pattern(3 * MiB + 1000, 13);
+	g_autofree guint8 *out = g_malloc(4 * MiB);
+	g_autoptr(GError) error = NULL;
+	CbPipeSourceStatus st;
+	CbPipeSource *ps = NULL;
+	struct burn_source *src;
+	Feeder *f;
+	int fd = -1;
+
+	test_guard();
+	/* an odd size through a ring a third as large: wraps, stops at size */
+	f = feeder_start(data, 3 * MiB + 1000, FALSE, NULL, 0, &fd);
+	src = cb_pipe_source_new(fd, 3 * MiB + 1000, 1 * MiB, &ps, &error);
+	g_assert_no_error(error);
+	g_assert_true(cb_pipe_source_start(ps, &error));
+	cb_pipe_source_wait_prefill(ps);
+	cb_pipe_source_get_status(ps, &st);
+	g_assert_cmpfloat(st.fill, ==, 1.0);
+	g_assert_cmpuint(st.done, ==, 1 * MiB);
+	g_assert_cmpint(source_drain(src, out, 4 * MiB), ==, 3 * MiB + 1000);
+	g_assert_true(memcmp(out, data, 3 * MiB + 1000) == 0);
+	g_assert_cmpint(src->read_xt(src, out, 2048), ==, 0);
+	cb_pipe_source_get_status(ps, &st);
+	g_assert_cmpuint(st.done, ==, 3 * MiB + 1000);
+	g_assert_false(st.ended_short);
+	g_assert_cmpint(st.read_errno, ==, 0);
+	burn_source_free(src);
+	/* the fd is still the caller's */
+	g_assert_cmpint(fcntl(fd, F_GETFD), >=, 0);
+	feeder_finish(f, fd);
+
+	/* more in the pipe than the size: the rest stays there */
+	f = feeder_start(data, 2 * MiB, FALSE, NULL, 0, &fd);
+	src = cb_pipe_source_new(fd, 1 * MiB + 1, 4 * MiB, &ps, &error);
+	g_assert_no_error(error);
+	g_assert_true(cb_pipe_source_start(ps, &error));
+	cb_pipe_source_wait_prefill(ps);
+	g_assert_cmpint(source_drain(src, out, 4 * MiB), ==, 1 * MiB + 1);
+	burn_source_free(src);
+	g_assert_cmpint(read(fd, out, 1), ==, 1);
+	g_assert_cmpuint(out[0], ==, data[1 * MiB + 1]);
+	feeder_finish(f, fd);
+
+	/* EOF before size: what came, then the end, and the verdict */
+	f = feeder_start(data, 1 * MiB, FALSE, NULL, 0, &fd);
+	src = cb_pipe_source_new(fd, 2 * MiB, 1 * MiB, &ps, &error);
+	g_assert_no_error(error);
+	g_assert_true(cb_pipe_source_start(ps, &error));
+	g_assert_cmpint(source_drain(src, out, 4 * MiB), ==, 1 * MiB);
+	g_assert_true(memcmp(out, data, 1 * MiB) == 0);
+	cb_pipe_source_get_status(ps, &st);
+	g_assert_true(st.ended_short);
+	g_assert_cmpuint(st.done, ==, 1 * MiB);
+	burn_source_free(src);
+	feeder_finish(f, fd);
+}
+
+static gpointer
+abort_thread(gpointer user_data)
+{
+	g_usleep(300 * 1000);
+	cb_pipe_source_abort(user_data);
+	return NULL;
+}
+
+/* a reader waiting for a stalled pipe fails at once on abort, and the
+ * filler thread is joined promptly */
+static void
+test_burner_source_abort(void)
+{
+	g_autofree guint8 *data = test_pattern(64 * 1024, 14);
+	g_autofree guint8 *out = g_malloc(1 * MiB);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GThread) aborter = NULL;
+	CbPipeSourceStatus st;
+	CbPipeSource *ps = NULL;
+	struct burn_source *src;
+	gint64 start;
+	Feeder *f;
+	int fd = -1;
+
+	test_guard();
+	f = feeder_start(data, 64 * 1024, TRUE, NULL, 0, &fd);
+	src = cb_pipe_source_new(fd, 1 * MiB, 64 * 1024, &ps, &error);
+	g_assert_no_error(error);
+	g_assert_true(cb_pipe_source_start(ps, &error));
+	cb_pipe_source_wait_prefill(ps);
+	g_assert_cmpint(src->read_xt(src, out, 64 * 1024), ==, 64 * 1024);
+	aborter = g_thread_new("abort", abort_thread, ps);
+	g_assert_cmpint(src->read_xt(src, out, 2048), ==, -1);
+	cb_pipe_source_get_status(ps, &st);
+	g_assert_cmpuint(st.empty_count, ==, 1);
+	g_thread_join(g_steal_pointer(&aborter));
+	start = g_get_monotonic_time();
+	burn_source_free(src);
+	g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC);
+	feeder_finish(f, fd);
+}
+
 static void
 test_burner_write_pattern(void)
 {
@@ -229,6 +353,8 @@ test_burner_write_pattern(void)
 	g_assert_false(progress.went_backwards);
 	g_assert_cmpuint(progress.last_done, ==, 8 * MiB);
 	g_assert_true(progress.saw_fixating);
+	/* the pre-fill took the whole image: the drive never waited */
+	g_assert_cmpuint(progress.max_empty, ==, 0);
 }
 
 static void
@@ -371,6 +497,39 @@ test_burner_cancel(void)
 	assert_file_is_image(device, data, 2 * MiB);
 }
 
+/*
+ * A burn cancelled while libburn's writer throttles a stdio drive (libburn
+ * 1.5.4 writes 16 MiB, then sleeps to match the speed), and at once the
+ * next burn on the same drive, reopened as for the daemon's next job.
+ */
+static void
+test_burner_cancel_then_burn(void)
+{
+	g_autofree gchar *device = test_device("again.img");
+	g_autofree guint8 *data = test_pattern(24 * MiB, 15);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	CbBurnOptions slow = { .speed_kbs = 16000 };
+	Progress progress = { .cancel = cancellable, .cancel_after = 16 * MiB };
+	CbBurn *burn;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_false(
+	    burn_data(burn, data, 24 * MiB, 24 * MiB, &slow, &progress, cancellable, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_CANCELLED);
+	g_clear_error(&error);
+	cb_burn_close(burn, FALSE);
+
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(burn_data(burn, data, 4 * MiB, 4 * MiB, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	cb_burn_close(burn, FALSE);
+	assert_file_is_image(device, data, 4 * MiB);
+}
+
 static gpointer
 cancel_thread(gpointer user_data)
 {
@@ -416,6 +575,45 @@ test_burner_cancel_stalled(void)
 	g_thread_join(g_steal_pointer(&canceller));
 	feeder_finish(f, fd);
 	cb_burn_close(burn, FALSE);
+}
+
+static gpointer
+open_gate_thread(gpointer user_data)
+{
+	g_usleep(G_USEC_PER_SEC);
+	g_cancellable_cancel(user_data);
+	return NULL;
+}
+
+/* the pipe pauses for a second mid-image: the drive finds the buffer
+ * empty, waits, and the image is still written whole */
+static void
+test_burner_pipe_pauses(void)
+{
+	g_autofree gchar *device = test_device("pauses.img");
+	g_autofree guint8 *data = test_pattern(4 * MiB, 12);
+	g_autoptr(GCancellable) gate = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GThread) opener = NULL;
+	CbBurnOptions options = { .fifo_bytes = 1 * MiB };
+	Progress progress = { 0 };
+	CbBurn *burn;
+	Feeder *f;
+	int fd = -1;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	f = feeder_start(data, 4 * MiB, FALSE, gate, 2 * MiB, &fd);
+	opener = g_thread_new("gate", open_gate_thread, gate);
+	g_assert_true(
+	    cb_burn_write(burn, fd, 4 * MiB, &options, progress_cb, &progress, NULL, &error));
+	g_assert_no_error(error);
+	g_thread_join(g_steal_pointer(&opener));
+	feeder_finish(f, fd);
+	cb_burn_close(burn, FALSE);
+	assert_file_is_image(device, data, 4 * MiB);
+	g_assert_cmpuint(progress.max_empty, >=, 1);
 }
 
 typedef struct {
@@ -619,6 +817,89 @@ test_udev_monitor(void)
 	g_test_message("udev reports %u optical drives", count);
 }
 
+/* --- throughput, a benchmark run only with -m perf --- */
+
+typedef struct {
+	int fd;
+	const guint8 *pattern; /* repeated until total */
+	gsize period;
+	guint64 total;
+} Pump;
+
+static gpointer
+pump_run(gpointer user_data)
+{
+	Pump *p = user_data;
+	guint64 off = 0;
+
+	while (off < p->total) {
+		gsize at = (gsize) (off % p->period);
+		ssize_t n =
+		    write(p->fd, p->pattern + at, (gsize) MIN(p->period - at, p->total - off));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		off += (guint64) n;
+	}
+	close(p->fd);
+	return NULL;
+}
+
+/*
+ * 1 GiB from a pipe into a stdio drive with the default buffer, fed as the
+ * daemon feeds it (a 1 MiB pipe, 1 MiB writes). CB_BURNER_BENCH_DIR picks
+ * the file system (default /var/tmp); the file is removed afterwards.
+ */
+static void
+test_burner_throughput(void)
+{
+	const gchar *dir = g_getenv("CB_BURNER_BENCH_DIR");
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *device = NULL;
+	g_autofree guint8 *pattern = test_pattern(1 * MiB, 9);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GThread) thread = NULL;
+	Pump pump = { .pattern = pattern, .period = 1 * MiB, .total = 1024 * (guint64) MiB };
+	GStatBuf st;
+	CbBurn *burn;
+	gint64 start;
+	gdouble secs;
+	int fds[2];
+
+	if (!g_test_perf()) {
+		g_test_skip("a benchmark: run with -m perf");
+		return;
+	}
+	test_guard();
+	path = g_build_filename(dir != NULL ? dir : "/var/tmp", "cb-burner-throughput.img", NULL);
+	device = g_strconcat("stdio:", path, NULL);
+	g_unlink(path);
+	g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+	fcntl(fds[1], F_SETPIPE_SZ, 1 * MiB);
+	pump.fd = fds[1];
+
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	start = g_get_monotonic_time();
+	thread = g_thread_new("pump", pump_run, &pump);
+	g_assert_true(cb_burn_write(burn, fds[0], pump.total, NULL, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	secs = (gdouble) (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+	cb_burn_close(burn, FALSE);
+	g_thread_join(g_steal_pointer(&thread));
+	close(fds[0]);
+
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	g_assert_cmpuint((guint64) st.st_size, ==, pump.total);
+	g_unlink(path);
+	g_test_message("%.0f MB/s (1 GiB in %.2f s into %s)", (gdouble) pump.total / secs / 1e6,
+		       secs, path);
+	g_test_maximized_result((gdouble) pump.total / secs / 1e6, "%.0f MB/s",
+				(gdouble) pump.total / secs / 1e6);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -632,18 +913,23 @@ main(int argc, char **argv)
 		g_error("%s", error->message);
 	test_dir = g_dir_make_tmp("cb-burner-XXXXXX", NULL);
 
+	g_test_add_func("/burner/source", test_burner_source);
+	g_test_add_func("/burner/source-abort", test_burner_source_abort);
 	g_test_add_func("/burner/write-pattern", test_burner_write_pattern);
 	g_test_add_func("/burner/query", test_burner_query);
 	g_test_add_func("/burner/too-small", test_burner_too_small);
 	g_test_add_func("/burner/rewrite", test_burner_rewrite);
 	g_test_add_func("/burner/cancel", test_burner_cancel);
 	g_test_add_func("/burner/cancel-stalled", test_burner_cancel_stalled);
+	g_test_add_func("/burner/pipe-pauses", test_burner_pipe_pauses);
+	g_test_add_func("/burner/cancel-then-burn", test_burner_cancel_then_burn);
 	g_test_add_func("/burner/parallel", test_burner_parallel);
 	g_test_add_func("/burner/writer-dies", test_burner_writer_dies);
 	g_test_add_func("/burner/simulate", test_burner_simulate);
 	g_test_add_func("/burner/busy", test_burner_busy);
 	g_test_add_func("/burner/blank-stdio", test_burner_blank_stdio);
 	g_test_add_func("/burner/no-drive", test_burner_no_drive);
+	g_test_add_func("/burner/throughput", test_burner_throughput);
 	g_test_add_func("/udev/monitor", test_udev_monitor);
 	ret = g_test_run();
 	alarm(0);
