@@ -18,7 +18,9 @@ G_BEGIN_DECLS
  */
 
 #define CB_BURN_SECTOR 2048
-#define CB_BURN_POLL_USEC (150 * 1000)
+/* how often a write or blank looks at the drive: progress for the job,
+ * and the end of the write noticed within 50 ms (a status read is cheap) */
+#define CB_BURN_POLL_USEC (50 * 1000)
 
 /* every libburn control call runs under it: grab, release, starting a
  * write or an erase, cancelling */
