@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 #define CB_OPTIONS_MAX_PATH 4096
 #define CB_OPTIONS_MAX_FIELD 128
 #define CB_OPTIONS_MAX_VOLUME_ID 32
-#define CB_OPTIONS_MAX_SERIAL 64
+#define CB_OPTIONS_MAX_SERIAL 128 /* as cryptburn image --serial */
 
 typedef enum {
 	CB_OPERATION_BURN_FILES,
