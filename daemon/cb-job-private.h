@@ -36,6 +36,7 @@ struct _CbJob {
 	CbJobDoneFunc done;
 	gpointer done_data;
 	guint tick_id;
+	guint finish_id; /* the worker's "I am done", queued on the main loop */
 	gboolean finished;
 	/* rate over the last seconds, main thread */
 	gint64 rate_time;

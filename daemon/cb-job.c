@@ -206,6 +206,7 @@ cb_job_on_finished(gpointer data)
 	const gchar *message = "";
 	CbJobState state = CB_JOB_STATE_SUCCEEDED;
 
+	self->finish_id = 0;
 	g_thread_join(g_steal_pointer(&self->thread));
 	g_clear_handle_id(&self->tick_id, g_source_remove);
 	/* the client's fds go now, not when the object goes a minute later:
@@ -249,7 +250,9 @@ cb_job_thread(gpointer data)
 	if (!cb_job_work(self, &self->error) && self->error == NULL)
 		g_set_error_literal(&self->error, CB_ERROR, CB_ERROR_FAILED,
 				    _("the job failed for an unknown reason"));
-	g_main_context_invoke(NULL, cb_job_on_finished, self);
+	/* always queued, never run here: g_main_context_invoke() would call
+	 * it on this thread when the main loop has stopped (at shutdown) */
+	self->finish_id = g_idle_add(cb_job_on_finished, self);
 	return NULL;
 }
 
@@ -275,11 +278,12 @@ cb_job_cancel(CbJob *self)
 void
 cb_job_join(CbJob *self)
 {
-	/* at daemon shutdown the main loop no longer runs: wait here, the
-	 * worker's pending invoke is dropped with the context */
+	/* at daemon shutdown the main loop no longer runs: wait here */
 	if (self->thread != NULL) {
 		g_cancellable_cancel(self->cancellable);
 		g_thread_join(g_steal_pointer(&self->thread));
+		/* its end will not be announced: the daemon is going away */
+		g_clear_handle_id(&self->finish_id, g_source_remove);
 	}
 }
 

@@ -605,3 +605,27 @@ def test_interactive_authorization_flag_reaches_polkit(cryptburnd, cb, tmp_path)
         _, done = cryptburnd.submit("BurnFiles", spec)
         assert done["completed"][0], done
         assert last_flags() == flags
+
+
+def test_sigterm_mid_burn_stops_cleanly(system_bus, polkitd_mock, cb, burn_tree, tmp_path):
+    """systemd stopping the service mid-burn: the job is cancelled, the
+    reader killed, the drive released, and the daemon exits 0 at once."""
+    from daemon_fixtures import ACTIONS, Daemon
+    daemon = Daemon(system_bus, tmp_path)
+    daemon.allow(ACTIONS)
+    daemon.start()
+    proc, first = daemon.submit_async(
+        "BurnFiles", burn_spec(daemon, "disc0", [burn_tree], passfile=cb.passfile, options=SLOW))
+    daemon.wait_state(first["job"], ["running"])
+    deadline = time.monotonic() + 30
+    while "'writing'" not in daemon.get(first["job"], JOB_IFACE, "Phase"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    daemon.stop()
+    assert time.monotonic() - t0 < 10
+    assert not system_bus.has_owner("org.cryptburn.CryptBurn1")
+    proc.kill()
+    proc.wait()
+    readers = subprocess.run(["pgrep", "-f", "cryptburn-reader"], stdout=subprocess.PIPE)
+    assert readers.stdout == b"", readers.stdout
