@@ -64,6 +64,10 @@ cb_burn_blank(CbBurn *self,
 		}
 		capacity = cb_burn_used_bytes(self) + cb_burn_free_bytes(self, NULL);
 		burner_log_messages();
+		/* as for writing (cb-burn-write.c): burn_disc_erase() refuses
+		 * a drive libburn still counts as busy without touching the
+		 * cancel flag; raised first, the refusal fails wrote_well */
+		burn_drive_cancel(self->drive);
 		burn_disc_erase(self->drive, fast ? 1 : 0);
 	}
 
