@@ -4,6 +4,7 @@
 #include "cb-agent.h"
 #include "cb-client.h"
 #include "cb-error.h"
+#include "cb-format.h"
 #include "cb-exit.h"
 #include "cb-follow.h"
 
@@ -81,6 +82,15 @@ cb_burn_args_validate(const CbBurnArgs *args, GError **error)
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
 				    _("--serial must be 1 to 128 characters"));
 		return FALSE;
+	}
+	if (args->format != NULL) {
+		const CbFormatDesc *desc = cb_format_lookup(args->format, error);
+
+		if (desc == NULL)
+			return FALSE;
+		if (desc->weak && !args->quiet)
+			g_printerr(_("cryptburn: warning: %s: %s\n"), desc->name,
+				   cb_format_weak_warning());
 	}
 	return TRUE;
 }

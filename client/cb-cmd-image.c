@@ -348,6 +348,8 @@ cb_image_execute(CbImageArgs *args, GError **error)
 	    cb_format_lookup(args->format != NULL ? args->format : cb_format_default_name(), error);
 	if (desc == NULL)
 		return FALSE;
+	if (desc->weak && !args->quiet)
+		g_printerr(_("cryptburn: warning: %s: %s\n"), desc->name, cb_format_weak_warning());
 	metadata = cb_image_metadata(args);
 	if (desc->check_metadata != NULL && !desc->check_metadata(metadata, error))
 		return FALSE;

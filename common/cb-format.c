@@ -10,12 +10,12 @@
 
 extern const CbFormatDesc cb_format_luks2;
 extern const CbFormatDesc cb_format_luks1;
+extern const CbFormatDesc cb_format_plain;
+extern const CbFormatDesc cb_format_cryptoloop;
 
 /* the first is the default */
 static const CbFormatDesc *const cb_formats[] = {
-	&cb_format_luks2,
-	&cb_format_luks1,
-	NULL,
+	&cb_format_luks2, &cb_format_luks1, &cb_format_plain, &cb_format_cryptoloop, NULL,
 };
 
 struct _CbFormat {
@@ -37,6 +37,15 @@ const gchar *
 cb_format_default_name(void)
 {
 	return cb_formats[0]->name;
+}
+
+const gchar *
+cb_format_weak_warning(void)
+{
+	return _("this format has no salt and no key stretching: a passphrase can be guessed "
+		 "quickly, equal passphrases give equal keys, and its predictable IVs allow "
+		 "watermark attacks. Use it only for readers that know nothing newer; luks2 "
+		 "is the default for a reason");
 }
 
 const CbFormatDesc *

@@ -43,6 +43,8 @@ typedef struct {
 	/* bytes in front of the payload, known before the header is made, so
 	 * that a disc's capacity can be checked before asking a passphrase */
 	guint64 header_size;
+	/* no salt, no key stretching: kept for old readers, and said so */
+	gboolean weak;
 	/* builds the header and readies the transform */
 	CbFormat *(*create)(const CbFormatParams *params, GError **error);
 	/* TRUE and fills info when the file at path is of this format */
@@ -61,6 +63,9 @@ const CbFormatDesc *const *
 cb_format_list(void);
 const gchar *
 cb_format_default_name(void);
+/* what to tell a person who chose a weak format */
+const gchar *
+cb_format_weak_warning(void);
 
 /* for format implementations */
 CbFormat *
