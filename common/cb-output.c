@@ -157,27 +157,33 @@ cb_output_open(const gchar *path, gboolean force, guint64 expected_size, GError 
 }
 
 gboolean
-cb_output_write(CbOutput *self, const guint8 *buf, gsize len, GError **error)
+cb_output_write_fd(int fd, const gchar *what, const guint8 *buf, gsize len, GError **error)
 {
 	while (len > 0) {
-		ssize_t n = write(self->fd, buf, len);
+		ssize_t n = write(fd, buf, len);
 		if (n < 0) {
 			int err = errno;
 			if (err == EINTR)
 				continue;
 			if (err == ENOSPC || err == EDQUOT)
 				g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE,
-					    _("out of space writing %s: %s"), self->path,
+					    _("out of space writing %s: %s"), what,
 					    g_strerror(err));
 			else
 				g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT,
-					    _("cannot write %s: %s"), self->path, g_strerror(err));
+					    _("cannot write %s: %s"), what, g_strerror(err));
 			return FALSE;
 		}
 		buf += n;
 		len -= (gsize) n;
 	}
 	return TRUE;
+}
+
+gboolean
+cb_output_write(CbOutput *self, const guint8 *buf, gsize len, GError **error)
+{
+	return cb_output_write_fd(self->fd, self->path, buf, len, error);
 }
 
 /* links the unnamed file in under a fresh hidden name */

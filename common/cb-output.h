@@ -23,6 +23,11 @@ CbOutput *
 cb_output_open(const gchar *path, gboolean force, guint64 expected_size, GError **error);
 gboolean
 cb_output_write(CbOutput *self, const guint8 *buf, gsize len, GError **error);
+/* the same on any fd (a pipe, a file a client opened): all of buf,
+ * through short writes and signals; a full file system is
+ * CB_ERROR_NO_SPACE, anything else CB_ERROR_OUTPUT, naming what */
+gboolean
+cb_output_write_fd(int fd, const gchar *what, const guint8 *buf, gsize len, GError **error);
 /* puts the finished file in place */
 gboolean
 cb_output_commit(CbOutput *self, GError **error);

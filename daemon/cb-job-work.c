@@ -17,6 +17,7 @@
 #include "cb-fd-source.h"
 #include "cb-format.h"
 #include "cb-inhibit.h"
+#include "cb-output.h"
 #include "cb-passphrase.h"
 #include "cb-pipeline.h"
 #include "cb-reader.h"
@@ -42,25 +43,10 @@ typedef struct {
 static gboolean
 cb_fd_sink_write(CbFdSink *sink, const guint8 *buf, gsize len, GError **error)
 {
-	while (len > 0) {
-		gssize n = write(sink->fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			g_set_error(error, CB_ERROR,
-				    saved == ENOSPC || saved == EDQUOT ? CB_ERROR_NO_SPACE
-								       : CB_ERROR_OUTPUT,
-				    _("cannot write the image: %s"), g_strerror(saved));
-			return FALSE;
-		}
-		buf += n;
-		len -= (gsize) n;
-		if (sink->count_for != NULL)
-			__atomic_add_fetch(&sink->count_for->bytes_done, (guint64) n,
-					   __ATOMIC_RELAXED);
-	}
+	if (!cb_output_write_fd(sink->fd, _("the image"), buf, len, error))
+		return FALSE;
+	if (sink->count_for != NULL)
+		__atomic_add_fetch(&sink->count_for->bytes_done, (guint64) len, __ATOMIC_RELAXED);
 	return TRUE;
 }
 

@@ -83,6 +83,55 @@ cb_manager_reply(GDBusMethodInvocation *invocation, CbJob *job, GError *error)
 					      g_variant_new("(o)", cb_job_get_path(job)));
 }
 
+/* what a method call brings to its job; NULL where it brings nothing */
+typedef struct {
+	const gchar *drive_path;     /* BurnFiles, BurnImage */
+	CbDrive *drive;		     /* Blank: the drive the call was made on */
+	const gchar *const *sources; /* BurnFiles, WriteImage */
+	GVariant *stream;	     /* BurnImage: the image; WriteImage: the output */
+} CbManagerRequest;
+
+static gboolean
+cb_manager_take_drive(CbDaemon *daemon,
+		      const CbManagerRequest *request,
+		      CbJobSpec *spec,
+		      GError **error)
+{
+	if (request->drive != NULL)
+		spec->drive = cb_drive_ref(request->drive);
+	else if (request->drive_path != NULL)
+		spec->drive = cb_daemon_find_drive(daemon, request->drive_path, error);
+	else
+		return TRUE;
+	return spec->drive != NULL;
+}
+
+/* every job-starting method: options, then sources, the fd and the drive,
+ * each refused with a named error before a job exists */
+static gboolean
+cb_manager_submit(CbDaemon *daemon,
+		  GDBusMethodInvocation *invocation,
+		  CbOperation operation,
+		  GVariant *options,
+		  const CbManagerRequest *request)
+{
+	g_auto(CbJobSpec) spec = { 0 };
+	g_autoptr(GError) error = NULL;
+	CbJob *job = NULL;
+
+	cb_manager_fill_spec(&spec, invocation, operation);
+	spec.options = cb_job_options_parse(operation, options, cb_manager_fds(invocation), &error);
+	if (spec.options != NULL &&
+	    (request->sources == NULL ||
+	     cb_manager_check_sources(&spec, request->sources, &error)) &&
+	    (request->stream == NULL ||
+	     (spec.stream_fd = cb_manager_take_fd(invocation, request->stream, &error)) >= 0) &&
+	    cb_manager_take_drive(daemon, request, &spec, &error))
+		job = cb_daemon_start_job(daemon, &spec, &error);
+	cb_manager_reply(invocation, job, error);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean
 cb_manager_on_burn_files(CbDBusManager *iface,
 			 GDBusMethodInvocation *invocation,
@@ -91,18 +140,9 @@ cb_manager_on_burn_files(CbDBusManager *iface,
 			 GVariant *options,
 			 CbDaemon *daemon)
 {
-	g_auto(CbJobSpec) spec = { 0 };
-	g_autoptr(GError) error = NULL;
-	CbJob *job = NULL;
+	CbManagerRequest request = { .drive_path = drive, .sources = sources };
 
-	cb_manager_fill_spec(&spec, invocation, CB_OPERATION_BURN_FILES);
-	spec.options = cb_job_options_parse(CB_OPERATION_BURN_FILES, options,
-					    cb_manager_fds(invocation), &error);
-	if (spec.options != NULL && cb_manager_check_sources(&spec, sources, &error) &&
-	    (spec.drive = cb_daemon_find_drive(daemon, drive, &error)) != NULL)
-		job = cb_daemon_start_job(daemon, &spec, &error);
-	cb_manager_reply(invocation, job, error);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
+	return cb_manager_submit(daemon, invocation, CB_OPERATION_BURN_FILES, options, &request);
 }
 
 static gboolean
@@ -113,19 +153,9 @@ cb_manager_on_burn_image(CbDBusManager *iface,
 			 GVariant *options,
 			 CbDaemon *daemon)
 {
-	g_auto(CbJobSpec) spec = { 0 };
-	g_autoptr(GError) error = NULL;
-	CbJob *job = NULL;
+	CbManagerRequest request = { .drive_path = drive, .stream = image_stream };
 
-	cb_manager_fill_spec(&spec, invocation, CB_OPERATION_BURN_IMAGE);
-	spec.options = cb_job_options_parse(CB_OPERATION_BURN_IMAGE, options,
-					    cb_manager_fds(invocation), &error);
-	if (spec.options != NULL &&
-	    (spec.stream_fd = cb_manager_take_fd(invocation, image_stream, &error)) >= 0 &&
-	    (spec.drive = cb_daemon_find_drive(daemon, drive, &error)) != NULL)
-		job = cb_daemon_start_job(daemon, &spec, &error);
-	cb_manager_reply(invocation, job, error);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
+	return cb_manager_submit(daemon, invocation, CB_OPERATION_BURN_IMAGE, options, &request);
 }
 
 static gboolean
@@ -136,18 +166,9 @@ cb_manager_on_write_image(CbDBusManager *iface,
 			  GVariant *options,
 			  CbDaemon *daemon)
 {
-	g_auto(CbJobSpec) spec = { 0 };
-	g_autoptr(GError) error = NULL;
-	CbJob *job = NULL;
+	CbManagerRequest request = { .sources = sources, .stream = output };
 
-	cb_manager_fill_spec(&spec, invocation, CB_OPERATION_WRITE_IMAGE);
-	spec.options = cb_job_options_parse(CB_OPERATION_WRITE_IMAGE, options,
-					    cb_manager_fds(invocation), &error);
-	if (spec.options != NULL && cb_manager_check_sources(&spec, sources, &error) &&
-	    (spec.stream_fd = cb_manager_take_fd(invocation, output, &error)) >= 0)
-		job = cb_daemon_start_job(daemon, &spec, &error);
-	cb_manager_reply(invocation, job, error);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
+	return cb_manager_submit(daemon, invocation, CB_OPERATION_WRITE_IMAGE, options, &request);
 }
 
 typedef struct {
@@ -161,19 +182,9 @@ cb_manager_on_blank(CbDBusDrive *iface,
 		    GVariant *options,
 		    CbBlankContext *ctx)
 {
-	g_auto(CbJobSpec) spec = { 0 };
-	g_autoptr(GError) error = NULL;
-	CbJob *job = NULL;
+	CbManagerRequest request = { .drive = ctx->drive };
 
-	cb_manager_fill_spec(&spec, invocation, CB_OPERATION_BLANK);
-	spec.options =
-	    cb_job_options_parse(CB_OPERATION_BLANK, options, cb_manager_fds(invocation), &error);
-	if (spec.options != NULL) {
-		spec.drive = cb_drive_ref(ctx->drive);
-		job = cb_daemon_start_job(ctx->daemon, &spec, &error);
-	}
-	cb_manager_reply(invocation, job, error);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
+	return cb_manager_submit(ctx->daemon, invocation, CB_OPERATION_BLANK, options, &request);
 }
 
 void
