@@ -24,10 +24,10 @@ cb_burn_args_clear(CbBurnArgs *args)
 }
 
 void
-cb_burn_args_add_entries(CbBurnArgs *args, GOptionContext *context)
+cb_burn_args_add_entries(CbBurnArgs *args, GArray *entries)
 {
-	/* GOptionContext copies the table; the pointers into args stay */
-	const GOptionEntry entries[] = {
+	/* the array copies the table; the pointers into args stay */
+	const GOptionEntry shared[] = {
 		{ "drive", 0, 0, G_OPTION_ARG_STRING, &args->drive,
 		  N_("The drive: its device, e.g. /dev/sr0, or its name in “cryptburn drives” "
 		     "(default: the only drive)"),
@@ -58,9 +58,8 @@ cb_burn_args_add_entries(CbBurnArgs *args, GOptionContext *context)
 		  N_("Print progress and the result as JSON, one object per line"), NULL },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &args->quiet, N_("No progress display"),
 		  NULL },
-		{ NULL },
 	};
-	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
+	g_array_append_vals(entries, shared, G_N_ELEMENTS(shared));
 }
 
 static gboolean

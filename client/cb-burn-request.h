@@ -14,8 +14,12 @@ typedef struct {
 	gchar *drive;
 	gchar *format;
 	gchar *serial;
+	gchar *keyfile;
+	gchar *checksum;
+	gboolean noinfo;
 	gchar *passphrase_file;
 	gint passphrase_fd;
+	gboolean passphrase_hex;
 	gboolean allow_weak;
 	gint iter_time;
 	gint pbkdf_memory;
@@ -34,9 +38,10 @@ typedef struct {
 
 void
 cb_burn_args_clear(CbBurnArgs *args);
-/* adds the options both commands take, writing into args */
+/* appends the options both commands take, writing into args, to entries
+ * (a zero-terminated GArray of GOptionEntry) */
 void
-cb_burn_args_add_entries(CbBurnArgs *args, GOptionContext *context);
+cb_burn_args_add_entries(CbBurnArgs *args, GArray *entries);
 
 typedef struct {
 	const gchar *method;	     /* "BurnFiles" or "BurnImage" */

@@ -2,6 +2,7 @@
 #include "cb-commands.h"
 
 #include "cb-burn-request.h"
+#include "cb-config.h"
 #include "cb-error.h"
 #include "cb-exit.h"
 
@@ -79,15 +80,15 @@ cb_cmd_burn_image(int argc, char **argv)
 	g_auto(CbBurnArgs) args = CB_BURN_ARGS_INIT;
 	g_auto(GStrv) files = NULL;
 	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GArray) entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
 	g_autoptr(GError) error = NULL;
 	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
 	CbBurnCall call = { .method = "BurnImage", .options = &options };
 	const gchar *name;
 	guint64 size;
 	int rc;
-	const GOptionEntry entries[] = {
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
-		{ NULL },
+	const GOptionEntry files_entry = {
+		G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL
 	};
 
 	context = g_option_context_new(_("FILE|-"));
@@ -98,9 +99,9 @@ cb_cmd_burn_image(int argc, char **argv)
 	      "which may be a pipe from another program. The passphrase is asked twice on\n"
 	      "the terminal unless --passphrase-file or --passphrase-fd is given."));
 	g_option_context_set_description(context, cb_exit_help());
-	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
-	cb_burn_args_add_entries(&args, context);
-	if (!g_option_context_parse(context, &argc, &argv, &error))
+	g_array_append_val(entries, files_entry);
+	cb_burn_args_add_entries(&args, entries);
+	if (!cb_config_parse(context, (const GOptionEntry *) entries->data, &argc, &argv, &error))
 		return cb_exit_report(error);
 	if (files == NULL || files[0] == NULL || files[1] != NULL || files[0][0] == '\0') {
 		g_set_error_literal(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,

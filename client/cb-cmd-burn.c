@@ -2,6 +2,7 @@
 #include "cb-commands.h"
 
 #include "cb-burn-request.h"
+#include "cb-config.h"
 #include "cb-exit.h"
 
 #include <glib/gi18n.h>
@@ -112,12 +113,13 @@ cb_cmd_burn(int argc, char **argv)
 	g_auto(CbBurnArgs) args = CB_BURN_ARGS_INIT;
 	g_auto(CbBurnIsoArgs) iso = { 0 };
 	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GArray) entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) sources = g_ptr_array_new_with_free_func(g_free);
 	g_autofree gchar *cwd = g_get_current_dir();
 	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
 	CbBurnCall call = { .method = "BurnFiles", .image_fd = -1, .options = &options };
-	const GOptionEntry entries[] = {
+	const GOptionEntry iso_entries[] = {
 		{ "volume-id", 0, 0, G_OPTION_ARG_STRING, &iso.volume_id,
 		  N_("ISO volume id and LUKS2 label, up to 32 characters"), N_("ID") },
 		{ "application-id", 0, 0, G_OPTION_ARG_STRING, &iso.application_id,
@@ -134,7 +136,6 @@ cb_cmd_burn(int argc, char **argv)
 		  N_("Leave out the ISO MD5 tags (xorriso -check_media cannot verify then)"),
 		  NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &iso.sources, NULL, NULL },
-		{ NULL },
 	};
 
 	context = g_option_context_new(_("SOURCE…"));
@@ -146,9 +147,9 @@ cb_cmd_burn(int argc, char **argv)
 	      "terminal unless --passphrase-file or --passphrase-fd is given. Ctrl-C\n"
 	      "cancels the burn; a write-once disc is then unusable."));
 	g_option_context_set_description(context, cb_exit_help());
-	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
-	cb_burn_args_add_entries(&args, context);
-	if (!g_option_context_parse(context, &argc, &argv, &error))
+	g_array_append_vals(entries, iso_entries, G_N_ELEMENTS(iso_entries));
+	cb_burn_args_add_entries(&args, entries);
+	if (!cb_config_parse(context, (const GOptionEntry *) entries->data, &argc, &argv, &error))
 		return cb_exit_report(error);
 	if (!cb_burn_validate(&iso, &error))
 		return cb_exit_report(error);

@@ -2,6 +2,7 @@
 #include "cb-commands.h"
 
 #include "cb-client.h"
+#include "cb-config.h"
 #include "cb-exit.h"
 #include "cb-json.h"
 #include "cb-table.h"
@@ -123,8 +124,7 @@ cb_cmd_drives(int argc, char **argv)
 	g_option_context_set_summary(
 	    context, _("Lists the drives of the cryptburn service and the discs in them."));
 	g_option_context_set_description(context, cb_exit_help());
-	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
-	if (!g_option_context_parse(context, &argc, &argv, &error))
+	if (!cb_config_parse(context, entries, &argc, &argv, &error))
 		return cb_exit_report(error);
 	if (rest != NULL && rest[0] != NULL) {
 		g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-commands.h"
 
+#include "cb-config.h"
 #include "cb-exit.h"
 #include "cb-format.h"
 
@@ -97,8 +98,7 @@ cb_cmd_info(int argc, char **argv)
 	g_option_context_set_summary(
 	    context, _("Shows how an encrypted image or disc is made, without its passphrase."));
 	g_option_context_set_description(context, cb_exit_help());
-	g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
-	if (!g_option_context_parse(context, &argc, &argv, &error))
+	if (!cb_config_parse(context, entries, &argc, &argv, &error))
 		return cb_exit_report(error);
 	if (images == NULL || images[0] == NULL || images[1] != NULL) {
 		g_set_error_literal(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,

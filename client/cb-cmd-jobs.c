@@ -3,6 +3,7 @@
 #include "cb-commands.h"
 
 #include "cb-client.h"
+#include "cb-config.h"
 #include "cb-exit.h"
 #include "cb-follow.h"
 #include "cb-job-status.h"
@@ -81,27 +82,25 @@ cb_jobs_parse(int *argc,
 	      GError **error)
 {
 	g_autoptr(GOptionContext) context = g_option_context_new(parameter);
-	const GOptionEntry json_entry[] = {
-		{ "json", 0, 0, G_OPTION_ARG_NONE, json, N_("Print as JSON"), NULL },
-		{ NULL },
+	g_autoptr(GArray) entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
+	const GOptionEntry json_entry = {
+		"json", 0, 0, G_OPTION_ARG_NONE, json, N_("Print as JSON"), NULL
 	};
-	const GOptionEntry quiet_entry[] = {
-		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, quiet, N_("No progress display"), NULL },
-		{ NULL },
+	const GOptionEntry quiet_entry = {
+		"quiet", 'q', 0, G_OPTION_ARG_NONE, quiet, N_("No progress display"), NULL
 	};
-	const GOptionEntry rest_entry[] = {
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, rest, NULL, NULL },
-		{ NULL },
+	const GOptionEntry rest_entry = {
+		G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, rest, NULL, NULL
 	};
 
 	g_option_context_set_summary(context, summary);
 	g_option_context_set_description(context, cb_exit_help());
 	if (json != NULL)
-		g_option_context_add_main_entries(context, json_entry, GETTEXT_PACKAGE);
+		g_array_append_val(entries, json_entry);
 	if (quiet != NULL)
-		g_option_context_add_main_entries(context, quiet_entry, GETTEXT_PACKAGE);
-	g_option_context_add_main_entries(context, rest_entry, GETTEXT_PACKAGE);
-	return g_option_context_parse(context, argc, argv, error);
+		g_array_append_val(entries, quiet_entry);
+	g_array_append_val(entries, rest_entry);
+	return cb_config_parse(context, (const GOptionEntry *) entries->data, argc, argv, error);
 }
 
 /* exactly one JOB argument (want_job) or none */

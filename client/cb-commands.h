@@ -6,6 +6,12 @@ int
 cb_cmd_image(int argc, char **argv);
 int
 cb_cmd_info(int argc, char **argv);
+int
+cb_cmd_encrypt_image(int argc, char **argv);
+int
+cb_cmd_extract_key(int argc, char **argv);
+int
+cb_cmd_verify(int argc, char **argv);
 /* the commands that talk to the cryptburnd service */
 int
 cb_cmd_drives(int argc, char **argv);

@@ -43,6 +43,10 @@ cb_exit_report(const GError *error)
 		return CB_EXIT_NOT_IMAGE;
 	case CB_ERROR_CANCELLED:
 		return CB_EXIT_INTERRUPTED;
+	case CB_ERROR_CHECKSUM_MISMATCH:
+		return CB_EXIT_MISMATCH;
+	case CB_ERROR_NO_CHECKSUM:
+		return CB_EXIT_NO_CHECKSUM;
 	case CB_ERROR_FAILED:
 	case CB_ERROR_CRYPTO:
 		break;
@@ -65,5 +69,7 @@ cb_exit_help(void)
 		 "  8    not authorized (polkit)\n"
 		 "  9    the drive is busy, or you run too many jobs\n"
 		 "  10   no such drive, no disc, or the disc cannot be written\n"
+		 "  11   verify: the checksum does not match (the image is damaged)\n"
+		 "  12   verify: the image records no checksum\n"
 		 "  130  interrupted (Ctrl-C); the partial output was removed\n");
 }

@@ -18,6 +18,8 @@ typedef enum {
 	CB_EXIT_NOT_AUTHORIZED = 8, /* polkit said no */
 	CB_EXIT_BUSY = 9,	    /* drive busy, or too many jobs */
 	CB_EXIT_MEDIA = 10,	    /* no such drive, no disc, disc not writable */
+	CB_EXIT_MISMATCH = 11,	    /* verify: the checksum does not match */
+	CB_EXIT_NO_CHECKSUM = 12,   /* verify: no checksum was recorded */
 	CB_EXIT_INTERRUPTED = 130,  /* Ctrl-C or a termination signal */
 } CbExit;
 

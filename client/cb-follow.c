@@ -36,7 +36,8 @@ struct _CbFollow {
 	gboolean cancel_sent;
 	guint grace_source;
 	gboolean finished;
-	GError *error; /* the job's failure; NULL when it succeeded */
+	gboolean job_failed; /* the job itself said so */
+	GError *error;	     /* the job's failure; NULL when it succeeded */
 	gchar *error_name;
 
 	CbProgress *progress; /* NULL unless on a terminal */
@@ -163,6 +164,7 @@ cb_follow_finish(CbFollow *self, gboolean success, const gchar *name, const gcha
 	self->finished = TRUE;
 	if (success)
 		return;
+	self->job_failed = TRUE;
 	if (name == NULL || name[0] == '\0')
 		name = CB_DBUS_ERROR_PREFIX "Failed";
 	if (message == NULL || message[0] == '\0')
@@ -410,6 +412,12 @@ cb_follow_report(CbFollow *self, const GError *error, const gchar *error_name)
 		g_printerr(_("Finished: %s written.\n"), size);
 	}
 	return CB_EXIT_OK;
+}
+
+gboolean
+cb_follow_job_failed(CbFollow *self)
+{
+	return self->job_failed;
 }
 
 int

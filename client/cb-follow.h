@@ -35,6 +35,12 @@ cb_follow_wait(CbFollow *self, const gboolean *done);
 /* follows job_path to its end, reports the result, returns the exit status */
 int
 cb_follow_run(CbFollow *self, const gchar *job_path);
+/* TRUE when the job ended and said it failed or was cancelled, as opposed
+ * to an outcome this process did not see (it stopped waiting, the service
+ * left): only then is the service known to be done with what the job was
+ * given, e.g. a key file to write into */
+gboolean
+cb_follow_job_failed(CbFollow *self);
 /* reports a failure before there was a job, returns the exit status */
 int
 cb_follow_fail(CbFollow *self, const GError *error);

@@ -17,7 +17,10 @@ typedef struct {
 
 static const CbCommand cb_commands[] = {
 	{ "image", cb_cmd_image, N_("Write an encrypted image of files and folders") },
+	{ "encrypt-image", cb_cmd_encrypt_image, N_("Encrypt an existing plain image") },
 	{ "info", cb_cmd_info, N_("Show how an encrypted image was made") },
+	{ "verify", cb_cmd_verify, N_("Check an image against its recorded checksum") },
+	{ "extract-key", cb_cmd_extract_key, N_("Write out an image's key block or LUKS header") },
 	{ "drives", cb_cmd_drives, N_("List the drives and the discs in them") },
 	{ "burn", cb_cmd_burn, N_("Burn an encrypted disc of files and folders") },
 	{ "burn-image", cb_cmd_burn_image, N_("Encrypt a disc image and burn it") },
@@ -33,7 +36,7 @@ cb_usage(FILE *out)
 	fprintf(out, "%s\n", _("Burns encrypted discs and writes encrypted disc images."));
 	fprintf(out, "\n%s\n", _("Commands:"));
 	for (guint i = 0; i < G_N_ELEMENTS(cb_commands); i++)
-		fprintf(out, "  %-11s %s\n", cb_commands[i].name, _(cb_commands[i].summary));
+		fprintf(out, "  %-13s %s\n", cb_commands[i].name, _(cb_commands[i].summary));
 	fprintf(out, "\n%s\n\n%s", _("“cryptburn COMMAND --help” shows a command's options."),
 		cb_exit_help());
 }

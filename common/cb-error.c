@@ -20,6 +20,8 @@ static const GDBusErrorEntry cb_dbus_error_entries[] = {
 	{ CB_ERROR_UNSUPPORTED_MEDIA, CB_DBUS_ERROR_PREFIX "UnsupportedMedia" },
 	{ CB_ERROR_PASSPHRASE_REQUIRED, CB_DBUS_ERROR_PREFIX "PassphraseRequired" },
 	{ CB_ERROR_NO_SUCH_DRIVE, CB_DBUS_ERROR_PREFIX "NoSuchDrive" },
+	{ CB_ERROR_CHECKSUM_MISMATCH, CB_DBUS_ERROR_PREFIX "ChecksumMismatch" },
+	{ CB_ERROR_NO_CHECKSUM, CB_DBUS_ERROR_PREFIX "NoChecksum" },
 };
 
 GQuark

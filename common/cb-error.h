@@ -28,6 +28,8 @@ typedef enum {
 	CB_ERROR_UNSUPPORTED_MEDIA,   /* the disc cannot be written */
 	CB_ERROR_PASSPHRASE_REQUIRED, /* no passphrase source, or the agent gave up */
 	CB_ERROR_NO_SUCH_DRIVE,	      /* the drive object does not exist */
+	CB_ERROR_CHECKSUM_MISMATCH,   /* verify: the payload differs from its record */
+	CB_ERROR_NO_CHECKSUM,	      /* verify: the image records no checksum */
 } CbError;
 
 /* the D-Bus name prefix of CB_ERROR codes, e.g. PREFIX "MediaTooSmall" */

@@ -29,6 +29,11 @@ cb_luks1_check_metadata(const CbMetadata *metadata, GError **error)
 				    _("luks1 has no place for a serial; use --format luks2"));
 		return FALSE;
 	}
+	if (metadata->checksum_type != NULL) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("luks1 has no place for a checksum; use --format luks2"));
+		return FALSE;
+	}
 	return TRUE;
 }
 

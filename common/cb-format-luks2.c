@@ -16,7 +16,16 @@ cb_luks2_store_metadata(struct crypt_device *cd, const CbMetadata *metadata, GEr
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree gchar *json = NULL;
 	g_autofree gchar *created = cb_metadata_format_created(metadata);
+	g_autofree gchar *checksum = cb_metadata_format_checksum(metadata);
 	int rc;
+
+	/* stored again once the checksum is known: one token, not two */
+	for (int id = 0; id < 32; id++) {
+		const char *type = NULL;
+		if (crypt_token_status(cd, id, &type) != CRYPT_TOKEN_INACTIVE &&
+		    g_strcmp0(type, CB_LUKS2_TOKEN_TYPE) == 0)
+			crypt_token_json_set(cd, id, NULL);
+	}
 
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "type");
@@ -39,6 +48,13 @@ cb_luks2_store_metadata(struct crypt_device *cd, const CbMetadata *metadata, GEr
 	}
 	json_builder_set_member_name(builder, "version");
 	json_builder_add_string_value(builder, metadata->version);
+	if (checksum != NULL) {
+		/* of the encrypted payload, from the data offset on */
+		json_builder_set_member_name(builder, "checksum");
+		json_builder_add_string_value(builder, checksum);
+		json_builder_set_member_name(builder, "checksum_size");
+		json_builder_add_int_value(builder, (gint64) metadata->checksum_size);
+	}
 	json_builder_end_object(builder);
 
 	root = json_builder_get_root(builder);
@@ -71,6 +87,7 @@ cb_luks2_load_metadata(struct crypt_device *cd, CbMetadata *metadata)
 		const char *json = NULL;
 		g_autoptr(JsonParser) parser = NULL;
 		g_autofree gchar *created = NULL;
+		g_autofree gchar *checksum = NULL;
 		JsonObject *obj;
 
 		if (crypt_token_status(cd, id, &type) == CRYPT_TOKEN_INACTIVE ||
@@ -89,6 +106,11 @@ cb_luks2_load_metadata(struct crypt_device *cd, CbMetadata *metadata)
 		created = cb_luks2_member_string(obj, "created");
 		if (created != NULL)
 			metadata->created = g_date_time_new_from_iso8601(created, NULL);
+		checksum = cb_luks2_member_string(obj, "checksum");
+		/* a checksum we cannot read is as good as none: verify says so */
+		if (checksum != NULL && cb_metadata_parse_checksum(metadata, checksum, NULL))
+			metadata->checksum_size = (guint64) json_object_get_int_member_with_default(
+			    obj, "checksum_size", 0);
 		return;
 	}
 }
@@ -123,10 +145,29 @@ const CbFormatDesc cb_format_luks2 = {
 	.check_metadata = NULL,
 };
 
+static gboolean
+cb_luks2_seal(CbFormat *format, gpointer cipher, const CbMetadata *metadata, GError **error)
+{
+	g_autoptr(GBytes) header = NULL;
+
+	(void) cipher;
+	header = cb_luks_update_metadata(&cb_luks2_layout, cb_format_get_header(format), metadata,
+					 error);
+	if (header == NULL)
+		return FALSE;
+	cb_format_set_header(format, header);
+	return TRUE;
+}
+
 static CbFormat *
 cb_luks2_create(const CbFormatParams *params, GError **error)
 {
-	return cb_luks_create(&cb_format_luks2, &cb_luks2_layout, params, error);
+	CbFormat *format = cb_luks_create(&cb_format_luks2, &cb_luks2_layout, params, error);
+
+	/* only a recorded checksum needs the header made again */
+	if (format != NULL && params->metadata != NULL && params->metadata->checksum_type != NULL)
+		cb_format_set_seal(format, cb_luks2_seal);
+	return format;
 }
 
 static gboolean

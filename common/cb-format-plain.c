@@ -44,6 +44,13 @@ cb_plain_check_metadata(const CbMetadata *metadata, GError **error)
 				      "in; use luks2"));
 		return FALSE;
 	}
+	if (metadata->checksum_type != NULL) {
+		g_set_error_literal(
+		    error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+		    _("plain and cryptoloop images have no header to keep a checksum "
+		      "in; use luks2 or loop-aes"));
+		return FALSE;
+	}
 	return TRUE;
 }
 

@@ -12,10 +12,12 @@ extern const CbFormatDesc cb_format_luks2;
 extern const CbFormatDesc cb_format_luks1;
 extern const CbFormatDesc cb_format_plain;
 extern const CbFormatDesc cb_format_cryptoloop;
+extern const CbFormatDesc cb_format_loop_aes;
 
 /* the first is the default */
 static const CbFormatDesc *const cb_formats[] = {
-	&cb_format_luks2, &cb_format_luks1, &cb_format_plain, &cb_format_cryptoloop, NULL,
+	&cb_format_luks2, &cb_format_luks1,	 &cb_format_loop_aes,
+	&cb_format_plain, &cb_format_cryptoloop, NULL,
 };
 
 struct _CbFormat {
@@ -25,6 +27,8 @@ struct _CbFormat {
 	CbFormatEncryptFunc encrypt;
 	gpointer cipher;
 	GDestroyNotify cipher_free;
+	GBytes *key_file;
+	CbFormatSealFunc seal;
 };
 
 const CbFormatDesc *const *
@@ -93,6 +97,48 @@ cb_format_get_header(const CbFormat *self)
 	return self->header;
 }
 
+void
+cb_format_set_header(CbFormat *self, GBytes *header)
+{
+	g_return_if_fail(g_bytes_get_size(header) == g_bytes_get_size(self->header));
+	g_bytes_unref(self->header);
+	self->header = g_bytes_ref(header);
+}
+
+GBytes *
+cb_format_get_key_file(const CbFormat *self)
+{
+	return self->key_file;
+}
+
+void
+cb_format_set_key_file(CbFormat *self, GBytes *key_file)
+{
+	g_clear_pointer(&self->key_file, g_bytes_unref);
+	if (key_file != NULL)
+		self->key_file = g_bytes_ref(key_file);
+}
+
+void
+cb_format_set_seal(CbFormat *self, CbFormatSealFunc seal)
+{
+	self->seal = seal;
+}
+
+gboolean
+cb_format_seal(CbFormat *self, const CbMetadata *metadata, GError **error)
+{
+	if (self->seal == NULL)
+		return TRUE;
+	return self->seal(self, self->cipher, metadata, error);
+}
+
+gboolean
+cb_format_checksum_in_header(const CbFormat *self)
+{
+	return self->seal != NULL && self->key_file == NULL;
+}
+
 guint
 cb_format_get_sector_size(const CbFormat *self)
 {
@@ -112,6 +158,7 @@ cb_format_free(CbFormat *self)
 	if (self == NULL)
 		return;
 	g_bytes_unref(self->header);
+	g_clear_pointer(&self->key_file, g_bytes_unref);
 	if (self->cipher_free != NULL)
 		self->cipher_free(self->cipher);
 	g_free(self);
@@ -147,8 +194,10 @@ cb_image_info_read(const gchar *path, GError **error)
 			return NULL;
 		}
 	}
-	g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
-		    _("%s is not an image cryptburn recognises (no LUKS header)"), path);
+	g_set_error(
+	    error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
+	    _("%s is not an image cryptburn recognises (no LUKS header and no loop-AES key block)"),
+	    path);
 	return NULL;
 }
 

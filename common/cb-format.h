@@ -22,6 +22,13 @@ typedef struct {
 	guint iter_time_ms;	/* key-stretching time; 0 for the format's default */
 	guint pbkdf_memory_kb;	/* argon2 memory cost; 0 for libcryptsetup's default */
 	guint pbkdf_iterations; /* fixed cost, skipping the benchmark; 0 to benchmark */
+	/* loop-aes: keep the encrypted keys in a key file of their own
+	 * instead of the image's first 16 KiB */
+	gboolean separate_key;
+	/* loop-aes: an existing key file (armored) to reuse; NULL makes keys */
+	GBytes *key_file;
+	/* leave out the metadata a header would show without the passphrase */
+	gboolean noinfo;
 } CbFormatParams;
 
 /* what an existing image says about itself, without a passphrase */
@@ -57,6 +64,13 @@ typedef struct {
 typedef gboolean (*CbFormatEncryptFunc)(
     gpointer cipher, guint64 payload_offset, guint8 *buf, gsize len, GError **error);
 
+/* records metadata known only once the payload is written (its
+ * checksum): rebuilds the header, same size, and the key file */
+typedef gboolean (*CbFormatSealFunc)(CbFormat *format,
+				     gpointer cipher,
+				     const CbMetadata *metadata,
+				     GError **error);
+
 const CbFormatDesc *
 cb_format_lookup(const gchar *name, GError **error);
 const CbFormatDesc *const *
@@ -80,6 +94,25 @@ const CbFormatDesc *
 cb_format_get_desc(const CbFormat *self);
 GBytes *
 cb_format_get_header(const CbFormat *self);
+/* for seal functions: the header bytes to write in place of the first */
+void
+cb_format_set_header(CbFormat *self, GBytes *header);
+/* the armored key file to write beside the image; NULL when the keys are
+ * in the header */
+GBytes *
+cb_format_get_key_file(const CbFormat *self);
+void
+cb_format_set_key_file(CbFormat *self, GBytes *key_file);
+void
+cb_format_set_seal(CbFormat *self, CbFormatSealFunc seal);
+/* records metadata->checksum in the header or key file; the header may
+ * change (same size) and must then be written again at the start */
+gboolean
+cb_format_seal(CbFormat *self, const CbMetadata *metadata, GError **error);
+/* TRUE when the checksum goes into the header at the image's start,
+ * which therefore must be rewritten after the payload */
+gboolean
+cb_format_checksum_in_header(const CbFormat *self);
 guint
 cb_format_get_sector_size(const CbFormat *self);
 /* payload_offset: bytes from the start of the payload, sector aligned */

@@ -143,6 +143,13 @@ cb_iso_builder_new(const CbIsoOptions *options, GError **error)
 	self->options.preparer = g_strdup(options->preparer);
 	self->options.system_id = g_strdup(options->system_id);
 	self->options.no_md5 = options->no_md5;
+	self->options.compress = options->compress;
+	if (options->compress && iso_file_add_zisofs_filter(NULL, 1 << 2) < 0) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
+				    _("this libisofs was built without zlib: --compress (zisofs) "
+				      "is not available"));
+		return NULL;
+	}
 
 	rc = iso_image_new(options->volume_id != NULL ? options->volume_id : "CDROM", &self->image);
 	if (rc < 0) {
@@ -277,6 +284,14 @@ cb_iso_add_file(CbIsoBuilder *self,
 		/* the file takes the stream's reference only when it is made */
 		iso_stream_unref(stream);
 		return cb_iso_add_failed(self, path, rc, error);
+	}
+	/* zisofs, as mkzftree did for enciso: the Linux isofs driver and
+	 * xorriso decompress it on reading. Every file is compressed; asking
+	 * whether it shrinks first would read each file one more time. */
+	if (self->options.compress) {
+		rc = iso_file_add_zisofs_filter(file, 0);
+		if (rc < 0)
+			return cb_iso_add_failed(self, path, rc, error);
 	}
 	node = (IsoNode *) file;
 	iso_node_set_permissions(node, st->st_mode & 07777);

@@ -18,7 +18,8 @@ typedef struct {
 	gchar *publisher;
 	gchar *preparer;
 	gchar *system_id;
-	gboolean no_md5; /* leave out the libisofs MD5 tags */
+	gboolean no_md5;   /* leave out the libisofs MD5 tags */
+	gboolean compress; /* zisofs: file contents compressed, read transparently */
 } CbIsoOptions;
 
 typedef struct _CbIsoBuilder CbIsoBuilder;

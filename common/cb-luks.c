@@ -3,11 +3,13 @@
 
 #include "cb-crypto.h"
 #include "cb-error.h"
+#include "cb-output.h"
 
 #include <glib/gi18n-lib.h>
 #include "cb-xts.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -191,7 +193,7 @@ cb_luks_format(const CbLuksLayout *layout,
 			    (unsigned long long) layout->data_offset);
 		return FALSE;
 	}
-	if (layout->store_metadata != NULL && params->metadata != NULL)
+	if (layout->store_metadata != NULL && params->metadata != NULL && !params->noinfo)
 		return layout->store_metadata(cd, params->metadata, error);
 	return TRUE;
 }
@@ -227,6 +229,84 @@ cb_luks_create(const CbFormatDesc *desc,
 		return NULL;
 	return cb_format_new(desc, header, layout->sector_size, cb_luks_xts_encrypt,
 			     g_steal_pointer(&xts), (GDestroyNotify) cb_xts_free);
+}
+
+GBytes *
+cb_luks_update_metadata(const CbLuksLayout *layout,
+			GBytes *header,
+			const CbMetadata *metadata,
+			GError **error)
+{
+	g_autoptr(GString) last_error = g_string_new(NULL);
+	g_autoptr(CbCryptDevice) cd = NULL;
+	g_auto(CbMemFile) file = { .fd = -1 };
+	gsize size = g_bytes_get_size(header);
+	int rc;
+
+	g_return_val_if_fail(layout->store_metadata != NULL, NULL);
+	cb_luks_init_library();
+	/* the header alone, in memory again: tokens are plain JSON outside
+	 * the keyslots, so no passphrase and no key are needed to change one */
+	if (!cb_mem_file_open(&file, layout->data_offset + 4096, error) ||
+	    !cb_output_write_fd(file.fd, _("the header file"), g_bytes_get_data(header, NULL), size,
+				error))
+		return NULL;
+	rc = crypt_init(&cd, file.path);
+	if (rc >= 0) {
+		crypt_set_log_callback(cd, cb_luks_log_cb, last_error);
+		rc = crypt_load(cd, layout->crypt_type, NULL);
+	}
+	if (rc < 0) {
+		cb_luks_fail(last_error, rc, error, _("cannot reload the LUKS header"));
+		return NULL;
+	}
+	if (!layout->store_metadata(cd, metadata, error))
+		return NULL;
+	return cb_mem_file_read(&file, size, error);
+}
+
+GBytes *
+cb_luks_header_backup(const gchar *path, GError **error)
+{
+	g_autoptr(GString) last_error = g_string_new(NULL);
+	g_autoptr(CbCryptDevice) cd = NULL;
+	g_autofree gchar *dir = NULL;
+	g_autofree gchar *backup = NULL;
+	g_autofree gchar *contents = NULL;
+	gsize len = 0;
+	gboolean ok;
+	int rc;
+
+	cb_luks_init_library();
+	rc = crypt_init(&cd, path);
+	if (rc >= 0) {
+		crypt_set_log_callback(cd, cb_luks_log_cb, last_error);
+		rc = crypt_load(cd, NULL, NULL);
+	}
+	if (rc < 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED, _("%s has no LUKS header"),
+			    path);
+		return NULL;
+	}
+	/* libcryptsetup writes backups to a new file only: a private
+	 * directory holds it for the moment it takes to read it back */
+	dir = g_dir_make_tmp("cryptburn-header-XXXXXX", NULL);
+	if (dir == NULL) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
+			    _("cannot make a temporary directory: %s"), g_strerror(errno));
+		return NULL;
+	}
+	backup = g_build_filename(dir, "header", NULL);
+	rc = crypt_header_backup(cd, NULL, backup);
+	ok = rc >= 0 && g_file_get_contents(backup, &contents, &len, NULL);
+	g_unlink(backup);
+	g_rmdir(dir);
+	if (!ok) {
+		cb_luks_fail(last_error, rc < 0 ? rc : -EIO, error,
+			     _("cannot back up the LUKS header"));
+		return NULL;
+	}
+	return g_bytes_new_take(g_steal_pointer(&contents), len);
 }
 
 static guint64

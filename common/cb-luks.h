@@ -39,4 +39,16 @@ cb_luks_probe(const CbFormatDesc *desc,
 	      CbImageInfo *info,
 	      GError **error);
 
+/* the header with its metadata stored anew (the same size): for what is
+ * known only after the payload, its checksum */
+GBytes *
+cb_luks_update_metadata(const CbLuksLayout *layout,
+			GBytes *header,
+			const CbMetadata *metadata,
+			GError **error);
+
+/* cryptsetup luksHeaderBackup of a LUKS1 or LUKS2 image, as bytes */
+GBytes *
+cb_luks_header_backup(const gchar *path, GError **error);
+
 G_END_DECLS

@@ -56,7 +56,7 @@ cb_output_create_unnamed(CbOutput *self, GError **error)
 	mode_t mask = umask(0);
 	umask(mask);
 
-	self->fd = open(self->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666 & ~mask);
+	self->fd = open(self->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666 & ~mask);
 	if (self->fd >= 0)
 		return TRUE;
 	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
@@ -67,7 +67,7 @@ cb_output_create_unnamed(CbOutput *self, GError **error)
 		g_autofree gchar *base = g_path_get_basename(self->path);
 		g_autofree gchar *tmpl = g_strdup_printf(".%s.XXXXXX", base);
 		self->temp_path = g_build_filename(self->dir, tmpl, NULL);
-		self->fd = g_mkstemp_full(self->temp_path, O_WRONLY | O_CLOEXEC, 0666 & ~mask);
+		self->fd = g_mkstemp_full(self->temp_path, O_RDWR | O_CLOEXEC, 0666 & ~mask);
 		if (self->fd < 0) {
 			g_clear_pointer(&self->temp_path, g_free);
 			return cb_output_fail_create(self, errno, error);
@@ -206,6 +206,61 @@ cb_output_link_temp(CbOutput *self, GError **error)
 	g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, _("cannot create %s: %s"), self->path,
 		    g_strerror(errno));
 	return FALSE;
+}
+
+gboolean
+cb_output_rewrite_start(CbOutput *self, const guint8 *buf, gsize len, GError **error)
+{
+	gsize done = 0;
+
+	if (self->is_stdout) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_OUTPUT,
+				    _("standard output cannot be rewritten at its start"));
+		return FALSE;
+	}
+	while (done < len) {
+		ssize_t n = pwrite(self->fd, buf + done, len - done, (off_t) done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT,
+				    _("cannot rewrite the start of %s: %s"), self->path,
+				    g_strerror(errno));
+			return FALSE;
+		}
+		done += (gsize) n;
+	}
+	return TRUE;
+}
+
+gchar *
+cb_output_checksum(CbOutput *self, GChecksumType type, GError **error)
+{
+	g_autoptr(GChecksum) checksum = g_checksum_new(type);
+	g_autofree guint8 *buf = NULL;
+	off_t offset = 0;
+
+	if (self->is_stdout) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_OUTPUT,
+				    _("standard output cannot be read back"));
+		return NULL;
+	}
+	buf = g_malloc(1024 * 1024);
+	for (;;) {
+		ssize_t n = pread(self->fd, buf, 1024 * 1024, offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_OUTPUT, _("cannot read back %s: %s"),
+				    self->path, g_strerror(errno));
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		g_checksum_update(checksum, buf, (gsize) n);
+		offset += n;
+	}
+	return g_strdup(g_checksum_get_string(checksum));
 }
 
 gboolean

@@ -28,6 +28,13 @@ cb_output_write(CbOutput *self, const guint8 *buf, gsize len, GError **error);
  * CB_ERROR_NO_SPACE, anything else CB_ERROR_OUTPUT, naming what */
 gboolean
 cb_output_write_fd(int fd, const gchar *what, const guint8 *buf, gsize len, GError **error);
+/* writes buf again at offset 0: a header that records what only the
+ * finished payload tells (its checksum); not on standard output */
+gboolean
+cb_output_rewrite_start(CbOutput *self, const guint8 *buf, gsize len, GError **error);
+/* the checksum of what the file holds now, read back */
+gchar *
+cb_output_checksum(CbOutput *self, GChecksumType type, GError **error);
 /* puts the finished file in place */
 gboolean
 cb_output_commit(CbOutput *self, GError **error);

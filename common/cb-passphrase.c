@@ -229,3 +229,37 @@ cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error)
 	}
 	return TRUE;
 }
+
+CbSecret *
+cb_passphrase_decode_hex(const CbSecret *hex, GError **error)
+{
+	const guint8 *text = cb_secret_peek(hex);
+	gsize len = cb_secret_size(hex);
+	g_autoptr(CbSecret) bytes = NULL;
+
+	/* as the cdrecord patch: two hex digits a byte, so any byte 0-255 */
+	if (len == 0 || len % 2 != 0) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+				    _("a hex passphrase needs an even, non-zero number of hex "
+				      "digits"));
+		return NULL;
+	}
+	bytes = cb_secret_new(len / 2, error);
+	if (bytes == NULL)
+		return NULL;
+	for (gsize i = 0; i < len; i += 2) {
+		int hi = g_ascii_xdigit_value((gchar) text[i]);
+		int lo = g_ascii_xdigit_value((gchar) text[i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			/* the position, never the character: it is part of a secret */
+			g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
+				    _("the hex passphrase has a character that is not a hex digit "
+				      "at position %zu"),
+				    hi < 0 ? i + 1 : i + 2);
+			return NULL;
+		}
+		cb_secret_append(bytes, (guint8) (hi << 4 | lo));
+	}
+	return g_steal_pointer(&bytes);
+}

@@ -22,4 +22,9 @@ cb_passphrase_prompt(const gchar *prompt, gboolean confirm, GError **error);
 gboolean
 cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error);
 
+/* a passphrase typed as hex digits ("41ff…") turned into its bytes, so
+ * that any byte can be part of it, as the cdrecord patch allowed */
+CbSecret *
+cb_passphrase_decode_hex(const CbSecret *hex, GError **error);
+
 G_END_DECLS

@@ -19,6 +19,8 @@ struct _CbPipeline {
 	gpointer sink;
 	gcry_md_hd_t checksum; /* NULL: none asked for */
 	gchar *digest;
+	gcry_md_hd_t payload_checksum; /* of the payload alone, for the record */
+	gchar *payload_digest;
 	guint64 total;
 	guint64 done; /* written by the worker, read anywhere: __atomic */
 };
@@ -55,7 +57,10 @@ cb_pipeline_free(CbPipeline *self)
 		return;
 	if (self->checksum != NULL)
 		gcry_md_close(self->checksum);
+	if (self->payload_checksum != NULL)
+		gcry_md_close(self->payload_checksum);
 	g_free(self->digest);
+	g_free(self->payload_digest);
 	g_free(self);
 }
 
@@ -90,6 +95,30 @@ cb_pipeline_set_checksum(CbPipeline *self, GChecksumType type)
 	/* fails only for an algorithm libgcrypt was built without */
 	if (gcry_md_open(&self->checksum, cb_pipeline_gcrypt_algo(type), 0) != 0)
 		g_error("libgcrypt has no %s", gcry_md_algo_name(cb_pipeline_gcrypt_algo(type)));
+}
+
+void
+cb_pipeline_set_payload_checksum(CbPipeline *self, GChecksumType type)
+{
+	if (self->payload_checksum != NULL)
+		gcry_md_close(self->payload_checksum);
+	self->payload_checksum = NULL;
+	cb_crypto_init(NULL);
+	if (gcry_md_open(&self->payload_checksum, cb_pipeline_gcrypt_algo(type), 0) != 0)
+		g_error("libgcrypt has no %s", gcry_md_algo_name(cb_pipeline_gcrypt_algo(type)));
+}
+
+static gchar *
+cb_pipeline_hex_digest(gcry_md_hd_t md)
+{
+	int algo = gcry_md_get_algo(md);
+	const guint8 *raw = gcry_md_read(md, algo);
+	guint len = gcry_md_get_algo_dlen(algo);
+	GString *hex = g_string_sized_new(2 * len);
+
+	for (guint i = 0; i < len; i++)
+		g_string_append_printf(hex, "%02x", raw[i]);
+	return g_string_free(hex, FALSE);
 }
 
 guint64
@@ -138,6 +167,8 @@ cb_pipeline_run(CbPipeline *self, GCancellable *cancellable, GError **error)
 		if (!cb_format_encrypt(self->format, offset, buf, (gsize) n, error) ||
 		    !cb_pipeline_emit(self, buf, (gsize) n, error))
 			return FALSE;
+		if (self->payload_checksum != NULL)
+			gcry_md_write(self->payload_checksum, buf, (gsize) n);
 		offset += (guint64) n;
 	}
 	if (self->done != self->total) {
@@ -146,16 +177,10 @@ cb_pipeline_run(CbPipeline *self, GCancellable *cancellable, GError **error)
 			    (unsigned long long) self->done, (unsigned long long) self->total);
 		return FALSE;
 	}
-	if (self->checksum != NULL) {
-		int algo = gcry_md_get_algo(self->checksum);
-		const guint8 *raw = gcry_md_read(self->checksum, algo);
-		guint len = gcry_md_get_algo_dlen(algo);
-		GString *hex = g_string_sized_new(2 * len);
-
-		for (guint i = 0; i < len; i++)
-			g_string_append_printf(hex, "%02x", raw[i]);
-		self->digest = g_string_free(hex, FALSE);
-	}
+	if (self->checksum != NULL)
+		self->digest = cb_pipeline_hex_digest(self->checksum);
+	if (self->payload_checksum != NULL)
+		self->payload_digest = cb_pipeline_hex_digest(self->payload_checksum);
 	return TRUE;
 }
 
@@ -163,4 +188,16 @@ const gchar *
 cb_pipeline_get_checksum(CbPipeline *self)
 {
 	return self->digest;
+}
+
+const gchar *
+cb_pipeline_get_payload_checksum(CbPipeline *self)
+{
+	return self->payload_digest;
+}
+
+guint64
+cb_pipeline_get_payload_size(CbPipeline *self)
+{
+	return self->total - g_bytes_get_size(cb_format_get_header(self->format));
 }

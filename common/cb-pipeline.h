@@ -38,6 +38,14 @@ cb_pipeline_free(CbPipeline *self);
 void
 cb_pipeline_set_checksum(CbPipeline *self, GChecksumType type);
 
+/* also hash the encrypted payload alone: what verify recomputes */
+void
+cb_pipeline_set_payload_checksum(CbPipeline *self, GChecksumType type);
+const gchar *
+cb_pipeline_get_payload_checksum(CbPipeline *self);
+guint64
+cb_pipeline_get_payload_size(CbPipeline *self);
+
 /* header plus payload: the exact number of bytes that will be written */
 guint64
 cb_pipeline_get_total(CbPipeline *self);

@@ -3,8 +3,10 @@
 #include "cb-options.h"
 
 #include "cb-error.h"
+#include "cb-format-loop-aes.h"
 #include "cb-format.h"
 
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,7 +33,11 @@ static const CbOptionSpec cb_option_specs[] = {
 	{ "format", "s", OP_F | OP_I | OP_W, 32 },
 	{ "agent", "o", OP_F | OP_I | OP_W, 0 },
 	{ "passphrase-fd", "h", OP_F | OP_I | OP_W, 0 },
+	{ "passphrase-hex", "b", OP_F | OP_I | OP_W, 0 },
 	{ "allow-weak-passphrase", "b", OP_F | OP_I | OP_W, 0 },
+	{ "keyfile-fd", "h", OP_F | OP_I | OP_W, 0 },
+	{ "noinfo", "b", OP_F | OP_I | OP_W, 0 },
+	{ "checksum", "s", OP_F | OP_I | OP_W, 16 },
 	{ "volume-id", "s", OP_F | OP_I | OP_W, CB_OPTIONS_MAX_VOLUME_ID },
 	{ "serial", "s", OP_F | OP_I | OP_W, CB_OPTIONS_MAX_SERIAL },
 	{ "application-id", "s", OP_F | OP_W, CB_OPTIONS_MAX_FIELD },
@@ -40,6 +46,7 @@ static const CbOptionSpec cb_option_specs[] = {
 	{ "system-id", "s", OP_F | OP_W, CB_OPTIONS_MAX_FIELD },
 	{ "grafts", "as", OP_F | OP_W, CB_OPTIONS_MAX_GRAFT },
 	{ "no-md5", "b", OP_F | OP_W, 0 },
+	{ "compress", "b", OP_F | OP_W, 0 },
 	{ "iter-time", "u", OP_F | OP_I | OP_W, 0 },
 	{ "pbkdf-memory", "u", OP_F | OP_I | OP_W, 0 },
 	{ "pbkdf-force-iterations", "u", OP_F | OP_I | OP_W, 0 },
@@ -70,10 +77,13 @@ cb_job_options_free(CbJobOptions *self)
 		return;
 	if (self->passphrase_fd >= 0)
 		close(self->passphrase_fd);
+	if (self->keyfile_fd >= 0)
+		close(self->keyfile_fd);
 	g_free(self->format);
 	g_free(self->agent);
 	g_free(self->volume_id);
 	g_free(self->serial);
+	g_free(self->checksum_type);
 	g_clear_pointer(&self->iso_options, g_variant_unref);
 	g_free(self);
 }
@@ -142,6 +152,25 @@ cb_option_take_fd(const gchar *name, GVariant *value, GUnixFDList *fds, GError *
 	return fd;
 }
 
+/* the key file is read at the start of the job and, when it was empty,
+ * written at its end: the client must have opened it for both */
+static gint
+cb_option_take_keyfile_fd(const gchar *name, GVariant *value, GUnixFDList *fds, GError **error)
+{
+	gint fd = cb_option_take_fd(name, value, fds, error);
+	gint flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+
+	if (fd >= 0 && (flags < 0 || (flags & O_ACCMODE) != O_RDWR)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    _("option “%s” must be a file descriptor open for reading and "
+			      "writing"),
+			    name);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* stores one checked value; the reader's ISO options go to iso */
 static gboolean
 cb_job_options_store(CbJobOptions *self,
@@ -169,6 +198,23 @@ cb_job_options_store(CbJobOptions *self,
 		self->passphrase_fd = cb_option_take_fd(name, value, fds, error);
 		if (self->passphrase_fd < 0)
 			return FALSE;
+	} else if (g_strcmp0(name, "passphrase-hex") == 0) {
+		self->passphrase_hex = g_variant_get_boolean(value);
+	} else if (g_strcmp0(name, "keyfile-fd") == 0) {
+		if (self->keyfile_fd >= 0)
+			close(self->keyfile_fd);
+		self->keyfile_fd = cb_option_take_keyfile_fd(name, value, fds, error);
+		if (self->keyfile_fd < 0)
+			return FALSE;
+	} else if (g_strcmp0(name, "noinfo") == 0) {
+		self->noinfo = g_variant_get_boolean(value);
+	} else if (g_strcmp0(name, "checksum") == 0) {
+		const gchar *type = g_variant_get_string(value, NULL);
+		if (!cb_metadata_checksum_type_valid(type, error))
+			return FALSE;
+		g_clear_pointer(&self->checksum_type, g_free);
+		if (g_strcmp0(type, "none") != 0)
+			self->checksum_type = g_strdup(type);
 	} else if (g_strcmp0(name, "allow-weak-passphrase") == 0) {
 		self->allow_weak = g_variant_get_boolean(value);
 	} else if (g_strcmp0(name, "volume-id") == 0) {
@@ -212,8 +258,80 @@ cb_job_options_store(CbJobOptions *self,
 	} else if (g_strcmp0(name, "fast") == 0) {
 		self->fast = g_variant_get_boolean(value);
 	} else {
-		/* application-id, publisher, preparer, system-id, no-md5 */
+		/* application-id, publisher, preparer, system-id, no-md5, compress */
 		g_variant_dict_insert_value(iso, name, value);
+	}
+	return TRUE;
+}
+
+/* what cannot go together, as cryptburn image refuses it
+ * (client/cb-encrypt.c); what depends on the key file's content (reuse) is
+ * checked by the job, which reads it */
+static gboolean
+cb_job_options_check(const CbJobOptions *self, CbOperation operation, GError **error)
+{
+	const CbFormatDesc *desc = cb_format_lookup(self->format, error);
+	g_autoptr(CbMetadata) probe = cb_metadata_new();
+	g_autoptr(GError) error_local = NULL;
+
+	if (desc == NULL)
+		return FALSE;
+	if (self->noinfo && (self->serial != NULL || self->checksum_type != NULL)) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("option “noinfo” records nothing readable without the "
+				      "passphrase, so it cannot go with “serial” or “checksum”"));
+		return FALSE;
+	}
+	if (self->keyfile_fd >= 0 && desc != &cb_format_loop_aes) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    _("option “keyfile-fd” is for the format loop-aes; %s keeps its keys "
+			      "in its header"),
+			    desc->name);
+		return FALSE;
+	}
+	probe->serial = g_strdup(self->serial);
+	probe->checksum_type = g_strdup(self->checksum_type);
+	if (desc->check_metadata != NULL && !desc->check_metadata(probe, &error_local)) {
+		error_local->code = CB_ERROR_INVALID_OPTION;
+		g_propagate_error(error, g_steal_pointer(&error_local));
+		return FALSE;
+	}
+	/* the header is the disc's first sectors, long written when the
+	 * checksum of the rest is known */
+	if (operation != CB_OPERATION_WRITE_IMAGE && cb_job_options_checksum_in_header(self)) {
+		g_set_error_literal(
+		    error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+		    _("a disc is written in one pass, so a checksum can be recorded "
+		      "only in a separate key file (keyfile-fd, loop-aes) or in an "
+		      "image written with WriteImage"));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cb_job_options_checksum_in_header(const CbJobOptions *self)
+{
+	return self->checksum_type != NULL && self->keyfile_fd < 0;
+}
+
+gboolean
+cb_job_options_check_output(const CbJobOptions *self, gint fd, GError **error)
+{
+	gint flags = fcntl(fd, F_GETFL);
+
+	if (!cb_job_options_checksum_in_header(self))
+		return TRUE;
+	/* pwrite() on an O_APPEND file appends instead of going back */
+	if (flags < 0 || (flags & O_APPEND) != 0 || lseek(fd, 0, SEEK_CUR) < 0) {
+		g_set_error_literal(
+		    error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+		    _("a checksum is recorded in the image's header once the rest is "
+		      "written, so the output must be a file that can be written "
+		      "again at the image's start (seekable, not opened for "
+		      "appending); use a file, or a separate key file (keyfile-fd, "
+		      "loop-aes)"));
+		return FALSE;
 	}
 	return TRUE;
 }
@@ -228,6 +346,7 @@ cb_job_options_parse(CbOperation operation, GVariant *options, GUnixFDList *fds,
 	GVariant *value_raw;
 
 	self->passphrase_fd = -1;
+	self->keyfile_fd = -1;
 	self->fast = TRUE;
 	g_variant_iter_init(&iter, options);
 	while (g_variant_iter_next(&iter, "{&sv}", &name, &value_raw)) {
@@ -256,18 +375,8 @@ cb_job_options_parse(CbOperation operation, GVariant *options, GUnixFDList *fds,
 	}
 	if (self->format == NULL)
 		self->format = g_strdup(cb_format_default_name());
-	if (self->serial != NULL) {
-		const CbFormatDesc *desc = cb_format_lookup(self->format, error);
-		g_autoptr(CbMetadata) probe = cb_metadata_new();
-
-		probe->serial = g_strdup(self->serial);
-		if (desc == NULL ||
-		    (desc->check_metadata != NULL && !desc->check_metadata(probe, error))) {
-			if (error != NULL && *error != NULL)
-				(*error)->code = CB_ERROR_INVALID_OPTION;
-			return NULL;
-		}
-	}
+	if (!cb_job_options_check(self, operation, error))
+		return NULL;
 	self->iso_options = g_variant_ref_sink(g_variant_dict_end(&iso));
 	return g_steal_pointer(&self);
 }

@@ -33,8 +33,15 @@ typedef struct {
 	gchar *format;
 	gchar *agent;	    /* object path on the submitting connection, or NULL */
 	gint passphrase_fd; /* -1 when not given; owned */
+	gboolean passphrase_hex;
 	gboolean allow_weak;
-	gchar *volume_id; /* NULL: derived from the first source */
+	/* loop-aes: the client's key file, open read-write; -1 when not
+	 * given; owned. Empty: the new key file is written into it at the
+	 * end; else it is reused (read on the worker, see cb-job-work.c) */
+	gint keyfile_fd;
+	gboolean noinfo;
+	gchar *checksum_type; /* "md5", "sha256"; NULL for none */
+	gchar *volume_id;     /* NULL: derived from the first source */
 	gchar *serial;
 	guint iter_time;
 	guint pbkdf_memory;
@@ -53,6 +60,15 @@ CbJobOptions *
 cb_job_options_parse(CbOperation operation, GVariant *options, GUnixFDList *fds, GError **error);
 void
 cb_job_options_free(CbJobOptions *self);
+
+/* WriteImage: an output that must take its header again at the end (a
+ * checksum recorded in it) must be seekable, and not O_APPEND */
+gboolean
+cb_job_options_check_output(const CbJobOptions *self, gint fd, GError **error);
+/* whether the header records the checksum, so that it is written again
+ * once the payload is */
+gboolean
+cb_job_options_checksum_in_header(const CbJobOptions *self);
 
 /* refuses relative, empty, overlong and too many paths */
 gboolean

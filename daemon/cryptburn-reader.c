@@ -190,6 +190,12 @@ cb_reader_parse_option(CbReaderRequest *req, const gchar *key, GVariant *value, 
 		req->iso.no_md5 = g_variant_get_boolean(value);
 		return TRUE;
 	}
+	if (g_strcmp0(key, "compress") == 0) {
+		if (!cb_reader_check_type(key, value, "b", error))
+			return FALSE;
+		req->iso.compress = g_variant_get_boolean(value);
+		return TRUE;
+	}
 	g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION, _("unknown option “%s”"), key);
 	return FALSE;
 }

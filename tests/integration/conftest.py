@@ -44,6 +44,11 @@ def _environment():
     saved = dict(os.environ)
     os.environ["LC_ALL"] = "C.UTF-8"
     os.environ.pop("LANGUAGE", None)
+    # no configuration file of this machine or of its user changes the
+    # commands under test; a path that does not exist, so that the tests
+    # running as nobody read nothing either (test_config.py sets its own)
+    os.environ["CRYPTBURN_SYSTEM_CONFIG"] = "/nonexistent/cryptburn.conf"
+    os.environ["XDG_CONFIG_HOME"] = "/nonexistent"
     for tool in ("cryptsetup", "xorriso", "isoinfo", "setpriv"):
         if shutil.which(tool) is None:
             pytest.fail("the integration tests need %s" % tool)

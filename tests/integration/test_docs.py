@@ -91,3 +91,28 @@ def test_every_dbus_member_is_documented():
     for error in ("NotAuthorized", "Busy", "NoMedia", "MediaTooSmall", "UnsupportedMedia",
                   "InvalidOption", "Cancelled", "PassphraseRequired", "Failed", "NoSuchDrive"):
         assert "org.cryptburn.CryptBurn1.Error." + error in xml
+
+
+def test_every_job_option_and_error_is_documented():
+    """Every a{sv} option the daemon accepts (its one table in
+    daemon/cb-options.c) and every error name of the CB_ERROR domain
+    (common/cb-error.c) is described in the interface XML."""
+    repo = MAN.parents[1]
+    xml = (repo / "dbus" / "org.cryptburn.CryptBurn1.xml").read_text()
+    table = (repo / "daemon" / "cb-options.c").read_text()
+    table = table[table.index("cb_option_specs[]"):]
+    table = table[:table.index("};")]
+    options = re.findall(r'\{ "([a-z0-9-]+)", "', table)
+    assert {"format", "keyfile-fd", "checksum", "compress"} <= set(options)
+    comments = " ".join(re.findall(r"<!--(.*?)-->", xml, re.S))
+    # described where it is listed: "  name (t)" opening a line, "name (t), "
+    # in a list of several, or '"name" (t' in a method's own description
+    missing = [o for o in options
+               if not re.search(r'(^\s+|\), |")%s"? \([a-z{}]+[),]' % re.escape(o),
+                                comments, re.M)]
+    assert missing == [], "options not described in the D-Bus XML: %s" % missing
+    errors = re.findall(r'CB_DBUS_ERROR_PREFIX "([A-Za-z]+)"',
+                        (repo / "common" / "cb-error.c").read_text())
+    assert {"Failed", "ChecksumMismatch", "NoChecksum"} <= set(errors)
+    missing = [e for e in errors if "org.cryptburn.CryptBurn1.Error." + e not in xml]
+    assert missing == [], "errors not listed in the D-Bus XML: %s" % missing
