@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void
@@ -20,6 +21,8 @@ cb_burn_args_clear(CbBurnArgs *args)
 	g_free(args->drive);
 	g_free(args->format);
 	g_free(args->serial);
+	g_free(args->keyfile);
+	g_free(args->checksum);
 	g_free(args->passphrase_file);
 }
 
@@ -40,6 +43,18 @@ cb_burn_args_add_entries(CbBurnArgs *args, GArray *entries)
 		  N_("Read the passphrase from the first line of FILE"), N_("FILE") },
 		{ "passphrase-fd", 0, 0, G_OPTION_ARG_INT, &args->passphrase_fd,
 		  N_("Read the passphrase from the first line of file descriptor N"), N_("N") },
+		{ "passphrase-hex", 0, 0, G_OPTION_ARG_NONE, &args->passphrase_hex,
+		  N_("The passphrase is given as hex digits, two a byte (any byte 0-255)"), NULL },
+		{ "keyfile", 0, 0, G_OPTION_ARG_FILENAME, &args->keyfile,
+		  N_("loop-aes: keep the encrypted keys in FILE, not on the disc; an existing "
+		     "FILE is reused"),
+		  N_("FILE") },
+		{ "checksum", 0, 0, G_OPTION_ARG_STRING, &args->checksum,
+		  N_("Record a checksum of the encrypted data in the --keyfile: md5, sha256 or "
+		     "none"),
+		  N_("TYPE") },
+		{ "noinfo", 0, 0, G_OPTION_ARG_NONE, &args->noinfo,
+		  N_("Record no date, version or serial readable without the passphrase"), NULL },
 		{ "allow-weak-passphrase", 0, 0, G_OPTION_ARG_NONE, &args->allow_weak,
 		  N_("Accept a passphrase that fails the strength check"), NULL },
 		{ "iter-time", 0, 0, G_OPTION_ARG_INT, &args->iter_time,
@@ -130,6 +145,12 @@ cb_burn_add_options(const CbBurnArgs *args, GVariantDict *options)
 		g_variant_dict_insert(options, "format", "s", args->format);
 	if (args->serial != NULL)
 		g_variant_dict_insert(options, "serial", "s", args->serial);
+	if (args->checksum != NULL)
+		g_variant_dict_insert(options, "checksum", "s", args->checksum);
+	if (args->noinfo)
+		g_variant_dict_insert(options, "noinfo", "b", TRUE);
+	if (args->passphrase_hex)
+		g_variant_dict_insert(options, "passphrase-hex", "b", TRUE);
 	if (args->allow_weak)
 		g_variant_dict_insert(options, "allow-weak-passphrase", "b", TRUE);
 	if (args->iter_time > 0)
@@ -145,6 +166,62 @@ cb_burn_add_options(const CbBurnArgs *args, GVariantDict *options)
 		g_variant_dict_insert(options, "speed", "u", (guint32) args->speed);
 	if (args->simulate)
 		g_variant_dict_insert(options, "simulate", "b", TRUE);
+}
+
+/* --keyfile FILE, opened here as the user: the service reads and writes
+ * only the descriptor */
+typedef struct {
+	gint fd;
+	gboolean created;
+	dev_t dev;
+	ino_t ino;
+} CbBurnKeyFile;
+
+static void
+cb_burn_key_file_clear(CbBurnKeyFile *key)
+{
+	if (key->fd >= 0)
+		close(key->fd);
+	key->fd = -1;
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbBurnKeyFile, cb_burn_key_file_clear)
+
+/* an existing file is the service's to judge (a key file to reuse, or an
+ * empty one for the new keys); a missing one is made, and remembered as
+ * ours */
+static gboolean
+cb_burn_key_file_open(CbBurnKeyFile *key, const gchar *path, GError **error)
+{
+	struct stat st;
+
+	key->fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (key->fd < 0 && errno == ENOENT) {
+		key->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+		key->created = key->fd >= 0;
+	}
+	if (key->fd < 0 || fstat(key->fd, &st) != 0) {
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot open the key file %s: %s"),
+			    path, g_strerror(errno));
+		return FALSE;
+	}
+	key->dev = st.st_dev;
+	key->ino = st.st_ino;
+	return TRUE;
+}
+
+/* a key file made by this run for a job that failed holds nothing; left
+ * behind, an empty file would look like a place for new keys next time
+ * while a disc was never written. Only the very file made here, still
+ * empty, is removed: never one put in its place meanwhile. */
+static void
+cb_burn_key_file_discard(const CbBurnKeyFile *key, const gchar *path)
+{
+	struct stat st;
+
+	if (key->created && stat(path, &st) == 0 && st.st_dev == key->dev &&
+	    st.st_ino == key->ino && st.st_size == 0)
+		(void) unlink(path);
 }
 
 typedef struct {
@@ -190,15 +267,20 @@ cb_burn_params(CbBurnCall *call, const gchar *drive, GUnixFDList *fds, GError **
 }
 
 /* starts the job, running the main loop so that the agent and polkit can
- * be asked meanwhile; a signal now cancels the job once it exists */
+ * be asked meanwhile; a signal now cancels the job once it exists.
+ * *failed: the service refused the job or said it failed, so it is done
+ * with what it was given (not when this process stopped waiting) */
 static int
 cb_burn_start_and_follow(const CbBurnArgs *args,
 			 CbBurnCall *call,
 			 CbClient *client,
 			 CbAgent *agent,
 			 GUnixFDList *fds,
-			 const gchar *drive)
+			 const gchar *drive,
+			 gboolean *failed)
 {
+	int rc;
+
 	CbFollowFlags flags = CB_FOLLOW_CANCEL_ON_SIGNAL | (args->json ? CB_FOLLOW_JSON : 0) |
 			      (args->quiet ? CB_FOLLOW_QUIET : 0);
 	g_autoptr(CbFollow) follow = cb_follow_new(client, agent, flags);
@@ -208,8 +290,10 @@ cb_burn_start_and_follow(const CbBurnArgs *args,
 	CbBurnStart start = { 0 };
 	GVariant *params = cb_burn_params(call, drive, fds, &error);
 
+	*failed = TRUE;
 	if (params == NULL)
 		return cb_follow_fail(follow, error);
+	*failed = FALSE;
 	if (agent != NULL)
 		cb_agent_set_starting(agent, TRUE);
 	cb_client_call(client, CB_MANAGER_PATH, CB_MANAGER_INTERFACE, call->method, params,
@@ -229,13 +313,17 @@ cb_burn_start_and_follow(const CbBurnArgs *args,
 	}
 	if (start.error != NULL) {
 		error = g_steal_pointer(&start.error);
+		/* the service's or the bus's own no; a timeout leaves it open */
+		*failed = error->domain == CB_ERROR || error->domain == G_DBUS_ERROR;
 		return cb_follow_fail(follow, error);
 	}
 	if (!args->quiet && isatty(STDERR_FILENO)) {
 		g_autofree gchar *device = cb_client_describe_drive(client, drive);
 		g_printerr(_("Started job %s on %s.\n"), strrchr(job, '/') + 1, device);
 	}
-	return cb_follow_run(follow, job);
+	rc = cb_follow_run(follow, job);
+	*failed = cb_follow_job_failed(follow);
+	return rc;
 }
 
 int
@@ -247,7 +335,10 @@ cb_burn_request_run(const CbBurnArgs *args, CbBurnCall *call)
 	g_autoptr(CbClient) client = NULL;
 	g_autoptr(CbDBusDrive) drive = NULL;
 	g_autoptr(CbAgent) agent = NULL;
+	g_auto(CbBurnKeyFile) key = { .fd = -1 };
 	gboolean use_fd = args->passphrase_file != NULL || args->passphrase_fd >= 0;
+	gboolean failed = FALSE;
+	int rc;
 
 	if (!cb_burn_args_validate(args, &error))
 		return cb_exit_report(error);
@@ -270,6 +361,23 @@ cb_burn_request_run(const CbBurnArgs *args, CbBurnCall *call)
 			return cb_follow_report_failure(flags, error);
 		g_variant_dict_insert(call->options, "agent", "o", cb_agent_get_path(agent));
 	}
-	return cb_burn_start_and_follow(args, call, client, agent, fds,
-					g_dbus_proxy_get_object_path(G_DBUS_PROXY(drive)));
+	/* last, so that nothing but the job itself can fail after a new
+	 * key file is made */
+	if (args->keyfile != NULL) {
+		gint index;
+
+		if (!cb_burn_key_file_open(&key, args->keyfile, &error))
+			return cb_follow_report_failure(flags, error);
+		index = g_unix_fd_list_append(fds, key.fd, &error);
+		if (index < 0) {
+			cb_burn_key_file_discard(&key, args->keyfile);
+			return cb_follow_report_failure(flags, error);
+		}
+		g_variant_dict_insert(call->options, "keyfile-fd", "h", index);
+	}
+	rc = cb_burn_start_and_follow(args, call, client, agent, fds,
+				      g_dbus_proxy_get_object_path(G_DBUS_PROXY(drive)), &failed);
+	if (failed && args->keyfile != NULL)
+		cb_burn_key_file_discard(&key, args->keyfile);
+	return rc;
 }

@@ -16,6 +16,7 @@ typedef struct {
 	gchar *system_id;
 	gchar **grafts;
 	gboolean no_md5;
+	gboolean compress;
 	gchar **sources;
 } CbBurnIsoArgs;
 
@@ -105,6 +106,8 @@ cb_burn_add_iso_options(const CbBurnIsoArgs *iso, GVariantDict *options, const g
 	}
 	if (iso->no_md5)
 		g_variant_dict_insert(options, "no-md5", "b", TRUE);
+	if (iso->compress)
+		g_variant_dict_insert(options, "compress", "b", TRUE);
 }
 
 int
@@ -134,6 +137,9 @@ cb_cmd_burn(int argc, char **argv)
 		  N_("Put LOCAL at DISC/PATH on the disc (repeatable)"), N_("DISC/PATH=LOCAL") },
 		{ "no-md5", 0, 0, G_OPTION_ARG_NONE, &iso.no_md5,
 		  N_("Leave out the ISO MD5 tags (xorriso -check_media cannot verify then)"),
+		  NULL },
+		{ "compress", 0, 0, G_OPTION_ARG_NONE, &iso.compress,
+		  N_("Compress the files' contents (zisofs; Linux reads them transparently)"),
 		  NULL },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &iso.sources, NULL, NULL },
 	};

@@ -14,6 +14,7 @@ cb_info_print_text(const gchar *path, const CbImageInfo *info)
 	g_autofree gchar *created = cb_metadata_format_created(info->metadata);
 	g_autofree gchar *offset = g_format_size(info->data_offset);
 	g_autofree gchar *payload = g_format_size(info->payload_size);
+	g_autofree gchar *checksum = cb_metadata_format_checksum(info->metadata);
 
 	g_print("%-16s %s\n", _("Image:"), path);
 	g_print("%-16s %s\n", _("Format:"), info->format);
@@ -36,6 +37,7 @@ cb_info_print_text(const gchar *path, const CbImageInfo *info)
 		g_print("%-16s cryptburn %s\n", _("Written by:"), info->metadata->version);
 	else
 		g_print("%-16s -\n", _("Written by:"));
+	g_print("%-16s %s\n", _("Checksum:"), checksum != NULL ? checksum : "-");
 }
 
 static void
@@ -54,6 +56,7 @@ cb_info_print_json(const gchar *path, const CbImageInfo *info)
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree gchar *created = cb_metadata_format_created(info->metadata);
+	g_autofree gchar *checksum = cb_metadata_format_checksum(info->metadata);
 	g_autofree gchar *text = NULL;
 
 	json_builder_begin_object(b);
@@ -74,6 +77,10 @@ cb_info_print_json(const gchar *path, const CbImageInfo *info)
 	cb_info_add_string(b, "serial", info->metadata->serial);
 	cb_info_add_string(b, "created", created);
 	cb_info_add_string(b, "version", info->metadata->version);
+	/* what verify compares with: "md5:<hex>", and the bytes it covers */
+	cb_info_add_string(b, "checksum", checksum);
+	json_builder_set_member_name(b, "checksum_size");
+	json_builder_add_int_value(b, (gint64) info->metadata->checksum_size);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	text = json_to_string(root, TRUE);

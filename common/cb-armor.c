@@ -70,8 +70,8 @@ cb_armor_find(const guint8 *buf, gsize len, gsize *start, gsize *end)
 
 /* where the parts of the first armored message in a text are */
 typedef struct {
-	gsize headers;	 /* the first header line, just after the BEGIN line */
-	gsize body;	 /* the blank line that ends the header lines */
+	gsize headers;	  /* the first header line, just after the BEGIN line */
+	gsize body;	  /* the blank line that ends the header lines */
 	const gchar *eol; /* "\n" or "\r\n", as the BEGIN line ends */
 } CbArmorBlock;
 

@@ -21,8 +21,8 @@ G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gpgme_data_t, gpgme_data_release, NULL)
  * home only our gpg reads. enciso's values: AES256, SHA512 and 65011712
  * iterations, the most s2k mode 3 can encode (count byte 255). The armor
  * gets no Version or Comment line: cb_armor_set_comments() writes
- * enciso's info there. no-symkey-cache keeps gpg-agent from remembering
- * the passphrase for the few milliseconds it lives on. */
+ * enciso's info there. No keyring and no random seed file: fewer files
+ * for nothing, symmetric encryption needs neither. */
 static const gchar cb_gpg_key_conf[] = "s2k-mode 3\n"
 				       "s2k-cipher-algo AES256\n"
 				       "s2k-digest-algo SHA512\n"
@@ -30,7 +30,6 @@ static const gchar cb_gpg_key_conf[] = "s2k-mode 3\n"
 				       "cipher-algo AES256\n"
 				       "no-emit-version\n"
 				       "no-comments\n"
-				       "no-symkey-cache\n"
 				       "no-keyring\n"
 				       "no-random-seed-file\n";
 
@@ -57,7 +56,11 @@ cb_gpg_key_init_library(void)
 static gboolean
 cb_gpg_key_fail(gpgme_error_t err, CbError code, const gchar *what, GError **error)
 {
-	g_set_error(error, CB_ERROR, code, "%s: %s", what, gpgme_strerror(err));
+	gchar reason[256];
+
+	/* the _r one: gpgme_strerror() may share a buffer between threads */
+	gpgme_strerror_r(err, reason, sizeof(reason));
+	g_set_error(error, CB_ERROR, code, "%s: %s", what, reason);
 	return FALSE;
 }
 
@@ -177,7 +180,8 @@ cb_gpg_home_open(CbGpgHome *self, GError **error)
 	/* gpg-agent puts its sockets here when /run/user/UID is missing, as
 	 * it is for root in a service, and a socket's name has to fit
 	 * sockaddr_un */
-	if (strlen(tmpl) + strlen(CB_GPG_KEY_SOCKET) >= sizeof(((struct sockaddr_un *) NULL)->sun_path)) {
+	if (strlen(tmpl) + strlen(CB_GPG_KEY_SOCKET) >=
+	    sizeof(((struct sockaddr_un *) NULL)->sun_path)) {
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
 			    _("the directory %s is too long a path for gpg-agent's sockets; set "
 			      "TMPDIR to a shorter one"),
@@ -204,19 +208,20 @@ cb_gpg_home_open(CbGpgHome *self, GError **error)
 
 typedef struct {
 	const CbSecret *passphrase;
+	guint asked;
 	gboolean was_bad;
 } CbGpgPassphrase;
 
 /* never logs: the passphrase goes from its locked pages to gpg's pipe */
 static gpgme_error_t
-cb_gpg_key_passphrase_cb(void *hook,
-			 const char *uid_hint,
-			 const char *passphrase_info,
-			 int prev_was_bad,
-			 int fd)
+cb_gpg_key_passphrase_cb(
+    void *hook, const char *uid_hint, const char *passphrase_info, int prev_was_bad, int fd)
 {
 	CbGpgPassphrase *pp = hook;
+	const guint8 *data = cb_secret_peek(pp->passphrase);
+	gsize size = cb_secret_size(pp->passphrase);
 
+	pp->asked++;
 	/* gpg asks again after a wrong one; we would only repeat it */
 	if (prev_was_bad) {
 		pp->was_bad = TRUE;
@@ -224,9 +229,7 @@ cb_gpg_key_passphrase_cb(void *hook,
 	}
 	/* the bytes as they are, like gpg --passphrase-fd: no charset
 	 * conversion, so other loop-AES tools derive the same key */
-	if (gpgme_io_writen(fd, cb_secret_peek(pp->passphrase), cb_secret_size(pp->passphrase)) !=
-		0 ||
-	    gpgme_io_writen(fd, "\n", 1) != 0)
+	if (gpgme_io_writen(fd, data, size) != 0 || gpgme_io_writen(fd, "\n", 1) != 0)
 		return gpgme_error_from_syserror();
 	return 0;
 }
@@ -280,6 +283,8 @@ cb_gpg_key_new_context(const CbGpgHome *home, CbGpgPassphrase *pp, GError **erro
 				error);
 		return NULL;
 	}
+	/* the agent lives on for some milliseconds after gpg: it must not
+	 * hold the passphrase meanwhile */
 	err = gpgme_set_ctx_flag(ctx, "no-symkey-cache", "1");
 	if (err != 0) {
 		cb_gpg_key_fail(err, CB_ERROR_FAILED,
@@ -429,8 +434,14 @@ cb_gpg_key_decrypt_error(gpgme_error_t err, const CbGpgPassphrase *pp, GError **
 			    _("wrong passphrase for the key file"));
 		return;
 	case GPG_ERR_NO_DATA:
-		/* no encrypted packet at all: text, an image, a key, or a
-		 * message gpg --store made, which needs no passphrase */
+		/* after the passphrase: a message cut short. Before it: no
+		 * encrypted packet at all, be it text, an image, a key, or what
+		 * gpg --store makes, which needs no passphrase */
+		if (pp->asked > 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
+				    _("the key file is damaged: its encrypted part is incomplete"));
+			return;
+		}
 		g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
 			    _("not a GnuPG-encrypted key file"));
 		return;

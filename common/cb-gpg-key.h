@@ -13,8 +13,8 @@ G_BEGIN_DECLS
  * installed; each call runs gpg (and its gpg-agent) in a private home that
  * is gone again when the call returns.
  *
- * Both functions block for about a second (the s2k) and may run on any
- * thread.
+ * Both functions block while the s2k runs (0.2 s on a 2020s PC, a few
+ * seconds on a slow one) and may run on any thread.
  */
 
 /* the key text (at most CB_GPG_KEY_MAX bytes) encrypted with passphrase:

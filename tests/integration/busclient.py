@@ -5,7 +5,9 @@ burning program would do, without the cryptburn command line in between.
     busclient.py ADDRESS submit METHOD JSON
         METHOD is BurnFiles, BurnImage or WriteImage; JSON gives
           {"drive": PATH, "sources": [...], "options": {NAME: [SIGNATURE, VALUE]},
-           "fds": {"image_stream"|"output"|OPTION: FILE-PATH or "pipe:TEXT"},
+           "fds": {"image_stream"|"output"|OPTION: FILE-PATH (read-only), "pipe:TEXT",
+                   "write:PATH" (write-only, created or truncated) or
+                   "rdwr:PATH" (read-write, created if missing, not truncated)},
            "agent": "good" | "mismatch" | "silent" | "refuse" | null,
            "passphrase": TEXT, "wait": true, "interactive": false}
         prints {"job": PATH} once submitted (or {"error", "message"}), then,
@@ -111,6 +113,8 @@ def submit(conn, method, spec):
             return fds.append(r)
         if source.startswith("write:"):
             fd = os.open(source[6:], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        elif source.startswith("rdwr:"):
+            fd = os.open(source[5:], os.O_RDWR | os.O_CREAT, 0o600)
         else:
             fd = os.open(source, os.O_RDONLY)
         keep.append(fd)

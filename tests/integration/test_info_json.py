@@ -20,6 +20,9 @@ IMAGE_KEYS = {
     "volume_id",
     "serial",
     "created",
+    "keyfile",
+    "keyfile_reused",
+    "checksum",
     "sha256",
 }
 INFO_KEYS = {
@@ -36,6 +39,8 @@ INFO_KEYS = {
     "serial",
     "created",
     "version",
+    "checksum",
+    "checksum_size",
 }
 
 
