@@ -107,8 +107,7 @@ cb_config_find_short(const CbConfig *config, gchar c)
 static gboolean
 cb_config_is_flag(const GOptionEntry *entry)
 {
-	return entry->arg == G_OPTION_ARG_NONE ||
-	       (entry->arg == G_OPTION_ARG_CALLBACK && (entry->flags & G_OPTION_FLAG_NO_ARG));
+	return entry->arg == G_OPTION_ARG_NONE;
 }
 
 static gboolean
@@ -394,7 +393,7 @@ cb_config_parse(
 	g_autofree gchar *config_file = NULL;
 	const GOptionEntry config_entry[] = {
 		{ "config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
-		  N_("Read options from FILE after the system and user configuration files"),
+		  N_("Read options from FILE, after the system's and your configuration files"),
 		  N_("FILE") },
 		{ NULL },
 	};

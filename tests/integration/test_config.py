@@ -19,11 +19,6 @@ import cbtest
 
 CONFIG_SOURCE = Path(__file__).resolve().parents[2] / "client" / "cb-config.c"
 
-# announced for this development cycle and already in cb-config.c's list;
-# tolerated in the list until their command has them. Empty it once they
-# have landed, so that the comparison is exact again.
-PENDING_OPTIONS = set()
-
 
 class Config:
     """The files one run of cryptburn reads, and the environment it runs in."""
@@ -287,5 +282,5 @@ def test_option_list_matches_the_commands(cb, conf):
         offered |= _help_options(cb, conf, command)
     offered -= {"help", "help-all", "config"}
     assert sorted(offered - listed) == [], "options missing from cb_config_all_options"
-    assert sorted(listed - offered - PENDING_OPTIONS) == [], \
+    assert sorted(listed - offered) == [], \
         "cb_config_all_options names options no command has"

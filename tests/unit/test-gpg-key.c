@@ -451,10 +451,10 @@ test_armor_reject(void)
 	g_assert_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED);
 }
 
-/* a gpg-agent still running from one of the private homes under dir;
- * the oracle's home is not "cb-gpg-*" */
-static gboolean
-agent_running(const gchar *marker)
+/* the command line of a gpg-agent still running with both strings in it,
+ * or NULL; zombies have an empty one and do not count */
+static gchar *
+agent_running(const gchar *dir, const gchar *part)
 {
 	g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
 	const gchar *name;
@@ -470,12 +470,11 @@ agent_running(const gchar *marker)
 			if (cmdline[i] == '\0')
 				cmdline[i] = ' ';
 		}
-		if (strstr(cmdline, "gpg-agent") != NULL && strstr(cmdline, marker) != NULL) {
-			g_test_message("still running: %s", cmdline);
-			return TRUE;
-		}
+		if (strstr(cmdline, "gpg-agent") != NULL && strstr(cmdline, dir) != NULL &&
+		    strstr(cmdline, part) != NULL)
+			return g_steal_pointer(&cmdline);
 	}
-	return FALSE;
+	return NULL;
 }
 
 static gboolean
@@ -488,16 +487,20 @@ dir_is_empty(const gchar *path)
 static void
 test_no_leftovers(void)
 {
-	g_autofree gchar *ours = g_build_filename(fixture.dir, "cb-gpg-", NULL);
 	g_autoptr(GDir) dir = NULL;
 	const gchar *name;
 	const gchar *kill[] = {
 		"gpgconf", "--homedir", fixture.oracle, "--kill", "gpg-agent", NULL
 	};
+	const gchar *rmdir[] = { "gpgconf", "--homedir", fixture.oracle, "--remove-socketdir",
+				 NULL };
+	g_autofree gchar *left = NULL;
 	gint waited = 0;
 
-	/* cb_gpg_key_* waits for its agents to go: none may be left */
-	g_assert_false(agent_running(ours));
+	/* cb_gpg_key_* waits for its agents to go: none may be left, from
+	 * RUNTIME_DIRECTORY or TMPDIR */
+	left = agent_running(fixture.dir, "/cb-gpg-");
+	g_assert_cmpstr(left, ==, NULL);
 	g_assert_true(dir_is_empty(fixture.runtime));
 	dir = g_dir_open(fixture.dir, 0, NULL);
 	while ((name = g_dir_read_name(dir)) != NULL)
@@ -507,11 +510,16 @@ test_no_leftovers(void)
 	g_spawn_sync(NULL, (gchar **) kill, NULL,
 		     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
 		     NULL, NULL, NULL, NULL, NULL, NULL);
-	while (agent_running(fixture.oracle) && waited < 5000) {
+	while ((left = agent_running(fixture.oracle, "--homedir")) != NULL && waited < 5000) {
+		g_clear_pointer(&left, g_free);
 		g_usleep(10 * 1000);
 		waited += 10;
 	}
-	g_assert_false(agent_running(fixture.oracle));
+	g_assert_cmpstr(left, ==, NULL);
+	/* its sockets' directory if /run/user/UID exists */
+	g_spawn_sync(NULL, (gchar **) rmdir, NULL,
+		     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+		     NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
 static int
