@@ -75,7 +75,9 @@ cb_extract_key_execute(const CbExtractKeyArgs *args, GError **error)
 				    _("name one IMAGE or DEVICE"));
 		return FALSE;
 	}
-	if (!cb_output_check(output, args->force, error))
+	/* standard output may be a terminal: the armored key block is text,
+	 * only a binary LUKS header is kept off it (below) */
+	if (g_strcmp0(output, "-") != 0 && !cb_output_check(output, args->force, error))
 		return FALSE;
 	bytes = cb_extract_key_read(args->images[0], error);
 	if (bytes == NULL)
