@@ -86,9 +86,19 @@ cb_cmd_burn_image(int argc, char **argv)
 	CbBurnCall call = { .method = "BurnImage", .options = &options };
 	const gchar *name;
 	guint64 size;
+	gint64 given_size = 0;
 	int rc;
 	const GOptionEntry files_entry = {
 		G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL
+	};
+	const GOptionEntry size_entry = {
+		"size",
+		0,
+		0,
+		G_OPTION_ARG_INT64,
+		&given_size,
+		N_("The image's size in bytes, for a stream that is not an ISO 9660 image"),
+		N_("BYTES")
 	};
 
 	context = g_option_context_new(_("FILE|-"));
@@ -100,6 +110,7 @@ cb_cmd_burn_image(int argc, char **argv)
 	      "the terminal unless --passphrase-file or --passphrase-fd is given."));
 	g_option_context_set_description(context, cb_exit_help());
 	g_array_append_val(entries, files_entry);
+	g_array_append_val(entries, size_entry);
 	cb_burn_args_add_entries(&args, entries);
 	if (!cb_config_parse(context, (const GOptionEntry *) entries->data, &argc, &argv, &error))
 		return cb_exit_report(error);
@@ -108,11 +119,18 @@ cb_cmd_burn_image(int argc, char **argv)
 				    _("name exactly one image FILE, or - for standard input"));
 		return cb_exit_report(error);
 	}
+	if (given_size < 0) {
+		g_set_error_literal(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    _("--size takes a positive number of bytes"));
+		return cb_exit_report(error);
+	}
 	name = g_strcmp0(files[0], "-") == 0 ? _("standard input") : files[0];
 	call.image_fd = cb_burn_image_open(files[0], &error);
 	if (call.image_fd < 0)
 		return cb_exit_report(error);
-	if (!cb_burn_image_size(call.image_fd, name, &size, &error)) {
+	if (given_size > 0) {
+		size = (guint64) given_size;
+	} else if (!cb_burn_image_size(call.image_fd, name, &size, &error)) {
 		close(call.image_fd);
 		return cb_exit_report(error);
 	}

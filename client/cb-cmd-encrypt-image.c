@@ -16,6 +16,7 @@
 
 typedef struct {
 	CbEncryptArgs common;
+	gint64 size;
 	gchar **inputs;
 } CbEncryptImageArgs;
 
@@ -31,6 +32,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbEncryptImageArgs, cb_encrypt_image_args_clear
 typedef struct {
 	int fd;
 	const gchar *name;
+	guint64 size; /* 0: from the file, the device or the ISO */
 	CbFdSource *source;
 } CbEncryptImageSource;
 
@@ -43,7 +45,7 @@ cb_encrypt_image_source_open(
 
 	/* the size comes from the file, the device or the ISO's own volume
 	 * descriptor (standard input) */
-	self->source = cb_fd_source_new(self->fd, 0, &error_local);
+	self->source = cb_fd_source_new(self->fd, self->size, &error_local);
 	if (self->source == NULL) {
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, "%s: %s", self->name,
 			    error_local->message);
@@ -103,6 +105,12 @@ cb_encrypt_image_execute(CbEncryptImageArgs *args, GError **error)
 				      "input)"));
 		return FALSE;
 	}
+	if (args->size < 0) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    _("--size takes a positive number of bytes"));
+		return FALSE;
+	}
+	image_source.size = (guint64) args->size;
 	desc = cb_encrypt_prepare(&args->common, metadata, error);
 	if (desc == NULL)
 		return FALSE;
@@ -126,6 +134,9 @@ cb_cmd_encrypt_image(int argc, char **argv)
 	g_autofree gchar *formats_help = cb_encrypt_formats_help();
 	g_autofree gchar *description = NULL;
 	const GOptionEntry entries[] = {
+		{ "size", 0, 0, G_OPTION_ARG_INT64, &args.size,
+		  N_("INPUT's size in bytes, for a stream that is not an ISO 9660 image"),
+		  N_("BYTES") },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args.inputs, NULL, NULL },
 		{ NULL },
 	};

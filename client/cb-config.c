@@ -37,6 +37,7 @@ static const gchar *const cb_config_all_options[] = {
 	"quiet",
 	"serial",
 	"simulate",
+	"size",
 	"speed",
 	"system-id",
 	"volume-id",

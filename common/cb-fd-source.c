@@ -45,6 +45,9 @@ struct _CbFdSource {
 	guint8 *peek;	   /* read ahead to find the size; handed out first */
 	gsize peek_len;
 	gsize peek_pos;
+	/* the size is the ISO's own: zeros after it are padding (xorriso
+	 * adds 300 KiB, a disc read with dd has its run-out) */
+	gboolean size_from_pvd;
 };
 
 /* one read(), retried on EINTR and waited for on a non-blocking fd */
@@ -162,7 +165,7 @@ cb_fd_source_peek_size(CbFdSource *self, GError **error)
 	    pvd[6] != 1) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_SOURCE,
 				    _("the size of the image stream is unknown: it does not start "
-				      "like an ISO 9660 image; give its size"));
+				      "like an ISO 9660 image; give its size (--size)"));
 		return FALSE;
 	}
 	if (!cb_fd_source_both_endian(pvd + CB_FD_SOURCE_PVD_SPACE_SIZE, 4, &blocks) ||
@@ -171,10 +174,11 @@ cb_fd_source_peek_size(CbFdSource *self, GError **error)
 		g_set_error_literal(
 		    error, CB_ERROR, CB_ERROR_SOURCE,
 		    _("the size of the image stream is unknown: its ISO 9660 volume "
-		      "descriptor is damaged; give its size"));
+		      "descriptor is damaged; give its size (--size)"));
 		return FALSE;
 	}
 	self->data_size = (guint64) blocks * block_size;
+	self->size_from_pvd = TRUE;
 	return TRUE;
 }
 
@@ -219,22 +223,42 @@ cb_fd_source_too_long(CbFdSource *self, guint64 at_least, GError **error)
 	return FALSE;
 }
 
-/* the stream delivered all it announced: anything more is an error */
+static gboolean
+cb_fd_source_all_zero(const guint8 *buf, gsize len)
+{
+	for (gsize i = 0; i < len; i++)
+		if (buf[i] != 0)
+			return FALSE;
+	return TRUE;
+}
+
+/* the stream delivered all it announced: anything more is an error,
+ * except zero padding behind an ISO whose size came from its volume
+ * descriptor; that is read to the end and dropped, as it holds nothing */
 static gboolean
 cb_fd_source_check_end(CbFdSource *self, GError **error)
 {
 	guint8 probe[4096];
-	gssize n;
+	guint64 extra = 0;
 
-	if (self->peek_pos < self->peek_len)
-		return cb_fd_source_too_long(
-		    self, self->data_size + self->peek_len - self->peek_pos, error);
-	n = cb_fd_source_read_once(self->fd, probe, sizeof(probe));
-	if (n < 0)
-		return cb_fd_source_read_error(error);
-	if (n > 0)
-		return cb_fd_source_too_long(self, self->data_size + (guint64) n, error);
-	return TRUE;
+	if (self->peek_pos < self->peek_len) {
+		gsize rest = self->peek_len - self->peek_pos;
+		if (!self->size_from_pvd ||
+		    !cb_fd_source_all_zero(self->peek + self->peek_pos, rest))
+			return cb_fd_source_too_long(self, self->data_size + rest, error);
+		extra = rest;
+		self->peek_pos = self->peek_len;
+	}
+	for (;;) {
+		gssize n = cb_fd_source_read_once(self->fd, probe, sizeof(probe));
+		if (n < 0)
+			return cb_fd_source_read_error(error);
+		if (n == 0)
+			return TRUE;
+		extra += (guint64) n;
+		if (!self->size_from_pvd || !cb_fd_source_all_zero(probe, (gsize) n))
+			return cb_fd_source_too_long(self, self->data_size + extra, error);
+	}
 }
 
 /* copies up to len stream bytes: the peeked ones first, then the fd's */
