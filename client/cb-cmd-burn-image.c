@@ -107,7 +107,8 @@ cb_cmd_burn_image(int argc, char **argv)
 	    _("Encrypts a plain disc image (e.g. an ISO 9660 image) and burns it through the\n"
 	      "cryptburn service. FILE is read with your own rights; - reads standard input,\n"
 	      "which may be a pipe from another program. The passphrase is asked twice on\n"
-	      "the terminal unless --passphrase-file or --passphrase-fd is given."));
+	      "the terminal (once for an existing --keyfile) unless --passphrase-file or\n"
+	      "--passphrase-fd is given."));
 	g_option_context_set_description(context, cb_exit_help());
 	g_array_append_val(entries, files_entry);
 	g_array_append_val(entries, size_entry);

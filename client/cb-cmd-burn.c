@@ -150,8 +150,9 @@ cb_cmd_burn(int argc, char **argv)
 	    _("Burns an encrypted disc of the SOURCEs through the cryptburn service: a\n"
 	      "directory's contents go to the disc root, a file goes to the root. The\n"
 	      "sources are read with your own rights. The passphrase is asked twice on the\n"
-	      "terminal unless --passphrase-file or --passphrase-fd is given. Ctrl-C\n"
-	      "cancels the burn; a write-once disc is then unusable."));
+	      "terminal (once for an existing --keyfile) unless --passphrase-file or\n"
+	      "--passphrase-fd is given. Ctrl-C cancels the burn; a write-once disc is\n"
+	      "then unusable."));
 	g_option_context_set_description(context, cb_exit_help());
 	g_array_append_vals(entries, iso_entries, G_N_ELEMENTS(iso_entries));
 	cb_burn_args_add_entries(&args, entries);

@@ -12,13 +12,14 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 import cbtest
 import pytest
-from daemon_fixtures import ERROR, FAST_KDF, JOB_IFACE
+from daemon_fixtures import ACTIONS, ERROR, FAST_KDF, JOB_IFACE, Daemon
 
 KEY_AREA = 16384
 LUKS2_DATA_OFFSET = 1024 * 1024
@@ -38,7 +39,7 @@ def gnupg_home():
             if gnupg.is_dir():
                 subprocess.run(["gpgconf", "--homedir", str(gnupg), "--kill", "gpg-agent"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run(["rm", "-rf", str(home)])
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def make_tree(root):
@@ -199,6 +200,32 @@ def test_write_image_with_key_file_and_reuse(cryptburnd, cb, tmp_path, gnupg_hom
     assert key.read_text() == text
 
 
+def test_gpg_home_in_runtime_directory(system_bus, polkitd_mock, cb, tmp_path, monkeypatch):
+    """As systemd runs the daemon: ProtectSystem=strict leaves gpg nothing
+    writable but $RUNTIME_DIRECTORY (here TMPDIR points nowhere, to prove
+    that is where its home went), which is empty again afterwards."""
+    runtime = Path(tempfile.mkdtemp(prefix="cb-run-", dir="/tmp"))
+    workdir = Path(tempfile.mkdtemp(prefix="cryptburnd-test-", dir="/tmp"))
+    os.chmod(workdir, 0o755)
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(runtime))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))
+    daemon = Daemon(system_bus, workdir)
+    daemon.allow(ACTIONS)
+    daemon.start()
+    try:
+        tree = make_tree(tmp_path / "tree")
+        job, done = write_image(daemon, tree, tmp_path / "image.la", passfile=cb.passfile)
+        assert done["completed"] == [True, "", ""], (job, done)
+        assert list(runtime.iterdir()) == []
+        daemon.stop()
+    finally:
+        if daemon.proc.poll() is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+        shutil.rmtree(runtime, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def test_burn_checksum_needs_key_file(cryptburnd, cb, tmp_path):
     tree = make_tree(tmp_path / "tree")
     spec = {"drive": cryptburnd.drive_paths["disc0"], "sources": [str(tree)],
@@ -314,6 +341,16 @@ def test_key_file_that_is_no_key_file(cryptburnd, tmp_path):
     assert "not a loop-AES key file" in done["completed"][2]
     assert done["agent_calls"] == []
     assert key.read_text() == "shopping: bread, milk\n"
+    assert out.stat().st_size == 0
+
+
+def test_key_file_that_is_the_output(cryptburnd, cb, tmp_path):
+    tree = make_tree(tmp_path / "tree")
+    out = tmp_path / "out.la"
+    _, done = write_image(cryptburnd, tree, out, passfile=cb.passfile,
+                          fds={"keyfile-fd": "rdwr:" + str(out)})
+    assert done["completed"][:2] == [False, ERROR + "InvalidOption"], done
+    assert "same file" in done["completed"][2]
     assert out.stat().st_size == 0
 
 
