@@ -285,13 +285,9 @@ cb_encrypt_seal(CbEncryptRun *run, CbPipeline *pipeline, GError **error)
 {
 	GBytes *header;
 
-	if (run->metadata->checksum_type == NULL)
-		return TRUE;
-	run->metadata->checksum = g_strdup(cb_pipeline_get_payload_checksum(pipeline));
-	run->metadata->checksum_size = cb_pipeline_get_payload_size(pipeline);
-	if (!cb_format_seal(run->format, run->metadata, error))
+	if (!cb_pipeline_seal(pipeline, run->metadata, error))
 		return FALSE;
-	if (!cb_format_checksum_in_header(run->format))
+	if (run->metadata->checksum == NULL || !cb_format_checksum_in_header(run->format))
 		return TRUE;
 	header = cb_format_get_header(run->format);
 	if (!cb_output_rewrite_start(run->output, g_bytes_get_data(header, NULL),
@@ -343,10 +339,7 @@ cb_encrypt_work(CbEncryptRun *run, GError **error)
 				   (CbSinkWriteFunc) cb_output_write, run->output);
 	if (args->json)
 		cb_pipeline_set_checksum(pipeline, G_CHECKSUM_SHA256);
-	if (g_strcmp0(run->metadata->checksum_type, "md5") == 0)
-		cb_pipeline_set_payload_checksum(pipeline, G_CHECKSUM_MD5);
-	else if (g_strcmp0(run->metadata->checksum_type, "sha256") == 0)
-		cb_pipeline_set_payload_checksum(pipeline, G_CHECKSUM_SHA256);
+	cb_pipeline_record_checksum(pipeline, run->metadata);
 	g_atomic_pointer_set(&run->pipeline, pipeline);
 	if (!cb_pipeline_run(pipeline, run->cancellable, error) ||
 	    !cb_encrypt_seal(run, pipeline, error))

@@ -108,6 +108,15 @@ cb_pipeline_set_payload_checksum(CbPipeline *self, GChecksumType type)
 		g_error("libgcrypt has no %s", gcry_md_algo_name(cb_pipeline_gcrypt_algo(type)));
 }
 
+void
+cb_pipeline_record_checksum(CbPipeline *self, const CbMetadata *metadata)
+{
+	if (g_strcmp0(metadata->checksum_type, "md5") == 0)
+		cb_pipeline_set_payload_checksum(self, G_CHECKSUM_MD5);
+	else if (g_strcmp0(metadata->checksum_type, "sha256") == 0)
+		cb_pipeline_set_payload_checksum(self, G_CHECKSUM_SHA256);
+}
+
 static gchar *
 cb_pipeline_hex_digest(gcry_md_hd_t md)
 {
@@ -200,4 +209,16 @@ guint64
 cb_pipeline_get_payload_size(CbPipeline *self)
 {
 	return self->total - g_bytes_get_size(cb_format_get_header(self->format));
+}
+
+gboolean
+cb_pipeline_seal(CbPipeline *self, CbMetadata *metadata, GError **error)
+{
+	if (metadata->checksum_type == NULL)
+		return TRUE;
+	g_return_val_if_fail(self->payload_digest != NULL, FALSE);
+	g_free(metadata->checksum);
+	metadata->checksum = g_strdup(self->payload_digest);
+	metadata->checksum_size = cb_pipeline_get_payload_size(self);
+	return cb_format_seal(self->format, metadata, error);
 }

@@ -46,6 +46,15 @@ cb_pipeline_get_payload_checksum(CbPipeline *self);
 guint64
 cb_pipeline_get_payload_size(CbPipeline *self);
 
+/* the payload checksum that metadata->checksum_type asks for, if any */
+void
+cb_pipeline_record_checksum(CbPipeline *self, const CbMetadata *metadata);
+/* after a successful run: puts that checksum into metadata and has the
+ * format record it (cb_format_seal); when cb_format_checksum_in_header(),
+ * the caller writes the new header at the output's start */
+gboolean
+cb_pipeline_seal(CbPipeline *self, CbMetadata *metadata, GError **error);
+
 /* header plus payload: the exact number of bytes that will be written */
 guint64
 cb_pipeline_get_total(CbPipeline *self);

@@ -245,12 +245,7 @@ cb_job_crypt_make_format(CbJob *self, const CbFormatDesc *desc, CbJobCrypt *cryp
 void
 cb_job_crypt_watch_payload(CbJobCrypt *crypt, CbPipeline *pipeline)
 {
-	const gchar *type = crypt->metadata->checksum_type;
-
-	if (g_strcmp0(type, "md5") == 0)
-		cb_pipeline_set_payload_checksum(pipeline, G_CHECKSUM_MD5);
-	else if (g_strcmp0(type, "sha256") == 0)
-		cb_pipeline_set_payload_checksum(pipeline, G_CHECKSUM_SHA256);
+	cb_pipeline_record_checksum(pipeline, crypt->metadata);
 }
 
 static gboolean
@@ -282,13 +277,9 @@ cb_job_crypt_seal(CbJob *self, CbJobCrypt *crypt, CbPipeline *pipeline, GError *
 {
 	GBytes *header;
 
-	if (crypt->metadata->checksum_type == NULL)
-		return TRUE;
-	crypt->metadata->checksum = g_strdup(cb_pipeline_get_payload_checksum(pipeline));
-	crypt->metadata->checksum_size = cb_pipeline_get_payload_size(pipeline);
-	if (!cb_format_seal(crypt->format, crypt->metadata, error))
+	if (!cb_pipeline_seal(pipeline, crypt->metadata, error))
 		return FALSE;
-	if (!cb_format_checksum_in_header(crypt->format))
+	if (crypt->metadata->checksum == NULL || !cb_format_checksum_in_header(crypt->format))
 		return TRUE;
 	if (self->spec.operation != CB_OPERATION_WRITE_IMAGE) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_FAILED,
