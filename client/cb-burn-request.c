@@ -18,12 +18,8 @@
 void
 cb_burn_args_clear(CbBurnArgs *args)
 {
+	cb_crypt_args_clear(&args->crypt);
 	g_free(args->drive);
-	g_free(args->format);
-	g_free(args->serial);
-	g_free(args->keyfile);
-	g_free(args->checksum);
-	g_free(args->passphrase_file);
 }
 
 void
@@ -35,34 +31,6 @@ cb_burn_args_add_entries(CbBurnArgs *args, GArray *entries)
 		  N_("The drive: its device, e.g. /dev/sr0, or its name in “cryptburn drives” "
 		     "(default: the only drive)"),
 		  N_("DEVICE") },
-		{ "format", 0, 0, G_OPTION_ARG_STRING, &args->format,
-		  N_("Encryption format (default luks2)"), N_("FORMAT") },
-		{ "serial", 0, 0, G_OPTION_ARG_STRING, &args->serial,
-		  N_("Serial recorded in the header, readable without the passphrase"), N_("S") },
-		{ "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &args->passphrase_file,
-		  N_("Read the passphrase from the first line of FILE"), N_("FILE") },
-		{ "passphrase-fd", 0, 0, G_OPTION_ARG_INT, &args->passphrase_fd,
-		  N_("Read the passphrase from the first line of file descriptor N"), N_("N") },
-		{ "passphrase-hex", 0, 0, G_OPTION_ARG_NONE, &args->passphrase_hex,
-		  N_("The passphrase is given as hex digits, two a byte (any byte 0-255)"), NULL },
-		{ "keyfile", 0, 0, G_OPTION_ARG_FILENAME, &args->keyfile,
-		  N_("loop-aes: keep the encrypted keys in FILE, not on the disc; an existing "
-		     "FILE is reused"),
-		  N_("FILE") },
-		{ "checksum", 0, 0, G_OPTION_ARG_STRING, &args->checksum,
-		  N_("Record a checksum of the encrypted data in the --keyfile: md5, sha256 or "
-		     "none"),
-		  N_("TYPE") },
-		{ "noinfo", 0, 0, G_OPTION_ARG_NONE, &args->noinfo,
-		  N_("Record no date, version or serial readable without the passphrase"), NULL },
-		{ "allow-weak-passphrase", 0, 0, G_OPTION_ARG_NONE, &args->allow_weak,
-		  N_("Accept a passphrase that fails the strength check"), NULL },
-		{ "iter-time", 0, 0, G_OPTION_ARG_INT, &args->iter_time,
-		  N_("Milliseconds of key stretching when unlocking (default 2000)"), N_("MS") },
-		{ "pbkdf-memory", 0, 0, G_OPTION_ARG_INT, &args->pbkdf_memory,
-		  N_("Most memory argon2id may use, in KiB (default up to 1 GiB)"), N_("KIB") },
-		{ "pbkdf-force-iterations", 0, 0, G_OPTION_ARG_INT, &args->pbkdf_iterations,
-		  N_("Fixed key-stretching iterations instead of timing them"), N_("N") },
 		{ "eject", 0, 0, G_OPTION_ARG_NONE, &args->eject,
 		  N_("Eject the disc when the burn succeeded"), NULL },
 		{ "speed", 0, 0, G_OPTION_ARG_INT, &args->speed,
@@ -75,30 +43,21 @@ cb_burn_args_add_entries(CbBurnArgs *args, GArray *entries)
 		  NULL },
 	};
 	g_array_append_vals(entries, shared, G_N_ELEMENTS(shared));
+	cb_crypt_args_add_entries(&args->crypt, entries, TRUE);
 }
 
 static gboolean
 cb_burn_args_validate(const CbBurnArgs *args, GError **error)
 {
-	if (args->passphrase_file != NULL && args->passphrase_fd >= 0) {
-		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-				    _("use either --passphrase-file or --passphrase-fd, not both"));
+	if (!cb_crypt_args_validate(&args->crypt, error))
 		return FALSE;
-	}
-	if (args->iter_time < 0 || args->pbkdf_memory < 0 || args->pbkdf_iterations < 0 ||
-	    args->speed < 0) {
+	if (args->speed < 0) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-				    _("--iter-time, --pbkdf-memory, --pbkdf-force-iterations and "
-				      "--speed take positive numbers"));
+				    _("--speed takes a positive number"));
 		return FALSE;
 	}
-	if (args->serial != NULL && (args->serial[0] == '\0' || strlen(args->serial) > 128)) {
-		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-				    _("--serial must be 1 to 128 characters"));
-		return FALSE;
-	}
-	if (args->format != NULL) {
-		const CbFormatDesc *desc = cb_format_lookup(args->format, error);
+	if (args->crypt.format != NULL) {
+		const CbFormatDesc *desc = cb_format_lookup(args->crypt.format, error);
 
 		if (desc == NULL)
 			return FALSE;
@@ -116,50 +75,51 @@ cb_burn_add_passphrase_fd(const CbBurnArgs *args, GUnixFDList *fds, GError **err
 {
 	gint index;
 
-	if (args->passphrase_file != NULL) {
-		int fd = open(args->passphrase_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (args->crypt.passphrase_file != NULL) {
+		int fd = open(args->crypt.passphrase_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
 			g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
-				    _("cannot open passphrase file %s: %s"), args->passphrase_file,
-				    g_strerror(errno));
+				    _("cannot open passphrase file %s: %s"),
+				    args->crypt.passphrase_file, g_strerror(errno));
 			return -1;
 		}
 		index = g_unix_fd_list_append(fds, fd, error);
 		close(fd);
 		return index;
 	}
-	if (fcntl(args->passphrase_fd, F_GETFD) < 0) {
+	if (fcntl(args->crypt.passphrase_fd, F_GETFD) < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
 			    _("cannot read the passphrase: file descriptor %d is not open"),
-			    args->passphrase_fd);
+			    args->crypt.passphrase_fd);
 		return -1;
 	}
-	return g_unix_fd_list_append(fds, args->passphrase_fd, error);
+	return g_unix_fd_list_append(fds, args->crypt.passphrase_fd, error);
 }
 
 /* only what was asked for: the service applies its own defaults */
 static void
 cb_burn_add_options(const CbBurnArgs *args, GVariantDict *options)
 {
-	if (args->format != NULL)
-		g_variant_dict_insert(options, "format", "s", args->format);
-	if (args->serial != NULL)
-		g_variant_dict_insert(options, "serial", "s", args->serial);
-	if (args->checksum != NULL)
-		g_variant_dict_insert(options, "checksum", "s", args->checksum);
-	if (args->noinfo)
+	if (args->crypt.format != NULL)
+		g_variant_dict_insert(options, "format", "s", args->crypt.format);
+	if (args->crypt.serial != NULL)
+		g_variant_dict_insert(options, "serial", "s", args->crypt.serial);
+	if (args->crypt.checksum != NULL)
+		g_variant_dict_insert(options, "checksum", "s", args->crypt.checksum);
+	if (args->crypt.noinfo)
 		g_variant_dict_insert(options, "noinfo", "b", TRUE);
-	if (args->passphrase_hex)
+	if (args->crypt.passphrase_hex)
 		g_variant_dict_insert(options, "passphrase-hex", "b", TRUE);
-	if (args->allow_weak)
+	if (args->crypt.allow_weak)
 		g_variant_dict_insert(options, "allow-weak-passphrase", "b", TRUE);
-	if (args->iter_time > 0)
-		g_variant_dict_insert(options, "iter-time", "u", (guint32) args->iter_time);
-	if (args->pbkdf_memory > 0)
-		g_variant_dict_insert(options, "pbkdf-memory", "u", (guint32) args->pbkdf_memory);
-	if (args->pbkdf_iterations > 0)
+	if (args->crypt.iter_time > 0)
+		g_variant_dict_insert(options, "iter-time", "u", (guint32) args->crypt.iter_time);
+	if (args->crypt.pbkdf_memory > 0)
+		g_variant_dict_insert(options, "pbkdf-memory", "u",
+				      (guint32) args->crypt.pbkdf_memory);
+	if (args->crypt.pbkdf_iterations > 0)
 		g_variant_dict_insert(options, "pbkdf-force-iterations", "u",
-				      (guint32) args->pbkdf_iterations);
+				      (guint32) args->crypt.pbkdf_iterations);
 	if (args->eject)
 		g_variant_dict_insert(options, "eject", "b", TRUE);
 	if (args->speed > 0)
@@ -336,7 +296,7 @@ cb_burn_request_run(const CbBurnArgs *args, CbBurnCall *call)
 	g_autoptr(CbDBusDrive) drive = NULL;
 	g_autoptr(CbAgent) agent = NULL;
 	g_auto(CbBurnKeyFile) key = { .fd = -1 };
-	gboolean use_fd = args->passphrase_file != NULL || args->passphrase_fd >= 0;
+	gboolean use_fd = args->crypt.passphrase_file != NULL || args->crypt.passphrase_fd >= 0;
 	gboolean failed = FALSE;
 	int rc;
 
@@ -363,21 +323,21 @@ cb_burn_request_run(const CbBurnArgs *args, CbBurnCall *call)
 	}
 	/* last, so that nothing but the job itself can fail after a new
 	 * key file is made */
-	if (args->keyfile != NULL) {
+	if (args->crypt.keyfile != NULL) {
 		gint index;
 
-		if (!cb_burn_key_file_open(&key, args->keyfile, &error))
+		if (!cb_burn_key_file_open(&key, args->crypt.keyfile, &error))
 			return cb_follow_report_failure(flags, error);
 		index = g_unix_fd_list_append(fds, key.fd, &error);
 		if (index < 0) {
-			cb_burn_key_file_discard(&key, args->keyfile);
+			cb_burn_key_file_discard(&key, args->crypt.keyfile);
 			return cb_follow_report_failure(flags, error);
 		}
 		g_variant_dict_insert(call->options, "keyfile-fd", "h", index);
 	}
 	rc = cb_burn_start_and_follow(args, call, client, agent, fds,
 				      g_dbus_proxy_get_object_path(G_DBUS_PROXY(drive)), &failed);
-	if (failed && args->keyfile != NULL)
-		cb_burn_key_file_discard(&key, args->keyfile);
+	if (failed && args->crypt.keyfile != NULL)
+		cb_burn_key_file_discard(&key, args->crypt.keyfile);
 	return rc;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "cb-crypt-args.h"
+
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
@@ -11,19 +13,8 @@ G_BEGIN_DECLS
  * the service and following it to its end.
  */
 typedef struct {
+	CbCryptArgs crypt;
 	gchar *drive;
-	gchar *format;
-	gchar *serial;
-	gchar *keyfile;
-	gchar *checksum;
-	gboolean noinfo;
-	gchar *passphrase_file;
-	gint passphrase_fd;
-	gboolean passphrase_hex;
-	gboolean allow_weak;
-	gint iter_time;
-	gint pbkdf_memory;
-	gint pbkdf_iterations;
 	gboolean eject;
 	gint speed;
 	gboolean simulate;
@@ -33,7 +24,7 @@ typedef struct {
 
 #define CB_BURN_ARGS_INIT                                                                          \
 	{                                                                                          \
-		.passphrase_fd = -1                                                                \
+		.crypt = CB_CRYPT_ARGS_INIT                                                        \
 	}
 
 void

@@ -117,7 +117,7 @@ cb_encrypt_image_execute(CbEncryptImageArgs *args, GError **error)
 	image_source.name =
 	    g_strcmp0(args->inputs[0], "-") == 0 ? _("standard input") : args->inputs[0];
 	image_source.fd = cb_encrypt_image_open_input(
-	    args->inputs[0], args->common.passphrase_fd == STDIN_FILENO, error);
+	    args->inputs[0], args->common.crypt.passphrase_fd == STDIN_FILENO, error);
 	if (image_source.fd < 0)
 		return FALSE;
 	ok = cb_encrypt_run(&args->common, desc, metadata, &source, error);

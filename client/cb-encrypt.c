@@ -26,47 +26,16 @@
 void
 cb_encrypt_args_clear(CbEncryptArgs *args)
 {
-	g_free(args->format);
+	cb_crypt_args_clear(&args->crypt);
 	g_free(args->output);
-	g_free(args->serial);
-	g_free(args->keyfile);
-	g_free(args->checksum);
-	g_free(args->passphrase_file);
 }
 
 GOptionEntry *
 cb_encrypt_args_entries(CbEncryptArgs *args, const GOptionEntry *own)
 {
-	const GOptionEntry entries[] = {
+	const GOptionEntry output_entries[] = {
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &args->output,
 		  N_("Write the encrypted image to IMAGE (- for standard output)"), N_("IMAGE") },
-		{ "format", 0, 0, G_OPTION_ARG_STRING, &args->format,
-		  N_("Encryption format (default luks2)"), N_("FORMAT") },
-		{ "serial", 0, 0, G_OPTION_ARG_STRING, &args->serial,
-		  N_("Serial recorded in the header, readable without the passphrase"), N_("S") },
-		{ "keyfile", 0, 0, G_OPTION_ARG_FILENAME, &args->keyfile,
-		  N_("loop-aes: keep the encrypted keys in FILE, not in the image; an existing "
-		     "FILE is reused"),
-		  N_("FILE") },
-		{ "checksum", 0, 0, G_OPTION_ARG_STRING, &args->checksum,
-		  N_("Record a checksum of the encrypted data for verify: md5, sha256 or none"),
-		  N_("TYPE") },
-		{ "noinfo", 0, 0, G_OPTION_ARG_NONE, &args->noinfo,
-		  N_("Record no date, version or serial readable without the passphrase"), NULL },
-		{ "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &args->passphrase_file,
-		  N_("Read the passphrase from the first line of FILE"), N_("FILE") },
-		{ "passphrase-fd", 0, 0, G_OPTION_ARG_INT, &args->passphrase_fd,
-		  N_("Read the passphrase from the first line of file descriptor N"), N_("N") },
-		{ "passphrase-hex", 0, 0, G_OPTION_ARG_NONE, &args->passphrase_hex,
-		  N_("The passphrase is given as hex digits, two a byte (any byte 0-255)"), NULL },
-		{ "allow-weak-passphrase", 0, 0, G_OPTION_ARG_NONE, &args->allow_weak,
-		  N_("Accept a passphrase that fails the strength check"), NULL },
-		{ "iter-time", 0, 0, G_OPTION_ARG_INT, &args->iter_time,
-		  N_("Milliseconds of key stretching when unlocking (default 2000)"), N_("MS") },
-		{ "pbkdf-memory", 0, 0, G_OPTION_ARG_INT, &args->pbkdf_memory,
-		  N_("Most memory argon2id may use, in KiB (default up to 1 GiB)"), N_("KIB") },
-		{ "pbkdf-force-iterations", 0, 0, G_OPTION_ARG_INT, &args->pbkdf_iterations,
-		  N_("Fixed key-stretching iterations instead of timing them"), N_("N") },
 		{ "force", 'f', 0, G_OPTION_ARG_NONE, &args->force,
 		  N_("Replace IMAGE if it exists (only once the new one is complete)"), NULL },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &args->json,
@@ -74,16 +43,16 @@ cb_encrypt_args_entries(CbEncryptArgs *args, const GOptionEntry *own)
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &args->quiet,
 		  N_("No progress and no warnings"), NULL },
 	};
+	GArray *entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
 	guint n_own = 0;
-	GOptionEntry *all;
 
 	while (own[n_own].long_name != NULL)
 		n_own++;
 	/* one table, so that config files and --help see every option */
-	all = g_new0(GOptionEntry, n_own + G_N_ELEMENTS(entries) + 1);
-	memcpy(all, own, n_own * sizeof(GOptionEntry));
-	memcpy(all + n_own, entries, sizeof(entries));
-	return all;
+	g_array_append_vals(entries, own, n_own);
+	g_array_append_vals(entries, output_entries, G_N_ELEMENTS(output_entries));
+	cb_crypt_args_add_entries(&args->crypt, entries, FALSE);
+	return (GOptionEntry *) g_array_free(entries, FALSE);
 }
 
 gchar *
@@ -149,30 +118,12 @@ cb_encrypt_validate(const CbEncryptArgs *args, GError **error)
 		    _("--json prints on standard output, so it cannot go with -o -"));
 		return FALSE;
 	}
-	if (args->iter_time < 0 || args->pbkdf_memory < 0 || args->pbkdf_iterations < 0) {
-		g_set_error_literal(
-		    error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-		    _("--iter-time, --pbkdf-memory and --pbkdf-force-iterations take "
-		      "positive numbers"));
-		return FALSE;
-	}
-	if (args->serial != NULL && (args->serial[0] == '\0' || strlen(args->serial) > 128)) {
-		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-				    _("--serial must be 1 to 128 characters"));
-		return FALSE;
-	}
-	if (args->passphrase_file != NULL && args->passphrase_fd >= 0) {
-		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-				    _("use either --passphrase-file or --passphrase-fd, not both"));
-		return FALSE;
-	}
-	if (args->keyfile != NULL &&
-	    (args->keyfile[0] == '\0' || g_strcmp0(args->keyfile, args->output) == 0)) {
+	if (g_strcmp0(args->crypt.keyfile, args->output) == 0) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
 				    _("--keyfile must name a file other than the image"));
 		return FALSE;
 	}
-	return cb_metadata_checksum_type_valid(args->checksum, error);
+	return cb_crypt_args_validate(&args->crypt, error);
 }
 
 const CbFormatDesc *
@@ -182,17 +133,17 @@ cb_encrypt_prepare(const CbEncryptArgs *args, CbMetadata *metadata, GError **err
 
 	if (!cb_encrypt_validate(args, error))
 		return NULL;
-	desc =
-	    cb_format_lookup(args->format != NULL ? args->format : cb_format_default_name(), error);
+	desc = cb_format_lookup(
+	    args->crypt.format != NULL ? args->crypt.format : cb_format_default_name(), error);
 	if (desc == NULL)
 		return NULL;
 	if (desc->weak && !args->quiet)
 		g_printerr(_("cryptburn: warning: %s: %s\n"), desc->name, cb_format_weak_warning());
 
-	metadata->serial = g_strdup(args->serial);
-	if (args->checksum != NULL && g_strcmp0(args->checksum, "none") != 0)
-		metadata->checksum_type = g_strdup(args->checksum);
-	if (args->noinfo && (metadata->serial != NULL || metadata->checksum_type != NULL)) {
+	metadata->serial = g_strdup(args->crypt.serial);
+	if (args->crypt.checksum != NULL && g_strcmp0(args->crypt.checksum, "none") != 0)
+		metadata->checksum_type = g_strdup(args->crypt.checksum);
+	if (args->crypt.noinfo && (metadata->serial != NULL || metadata->checksum_type != NULL)) {
 		g_set_error_literal(
 		    error, CB_ERROR, CB_ERROR_INVALID_OPTION,
 		    _("--noinfo records nothing readable without the passphrase, so "
@@ -202,7 +153,7 @@ cb_encrypt_prepare(const CbEncryptArgs *args, CbMetadata *metadata, GError **err
 	if (desc->check_metadata != NULL && !desc->check_metadata(metadata, error))
 		return NULL;
 
-	if (args->keyfile != NULL) {
+	if (args->crypt.keyfile != NULL) {
 		g_autoptr(GBytes) existing = NULL;
 		g_autoptr(GError) error_local = NULL;
 
@@ -214,14 +165,14 @@ cb_encrypt_prepare(const CbEncryptArgs *args, CbMetadata *metadata, GError **err
 			    desc->name);
 			return NULL;
 		}
-		existing = cb_encrypt_read_key_file(args->keyfile, &error_local);
+		existing = cb_encrypt_read_key_file(args->crypt.keyfile, &error_local);
 		if (error_local != NULL) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return NULL;
 		}
 		if (existing != NULL && !cb_loop_aes_check_reuse(metadata, error))
 			return NULL;
-		if (existing == NULL && !cb_output_check(args->keyfile, TRUE, error))
+		if (existing == NULL && !cb_output_check(args->crypt.keyfile, TRUE, error))
 			return NULL;
 	} else if (metadata->checksum_type != NULL && g_strcmp0(args->output, "-") == 0) {
 		/* the checksum goes into the header, known only at the end */
@@ -271,7 +222,7 @@ cb_encrypt_write_key_file(CbEncryptRun *run, GError **error)
 	/* a reused key file is left as it was */
 	if (key_file == NULL || run->key_file != NULL)
 		return TRUE;
-	output = cb_output_open(run->args->keyfile, TRUE, g_bytes_get_size(key_file), error);
+	output = cb_output_open(run->args->crypt.keyfile, TRUE, g_bytes_get_size(key_file), error);
 	return output != NULL &&
 	       cb_output_write(output, g_bytes_get_data(key_file, NULL), g_bytes_get_size(key_file),
 			       error) &&
@@ -307,12 +258,12 @@ cb_encrypt_work(CbEncryptRun *run, GError **error)
 	CbFormatParams params = {
 		.passphrase = run->passphrase,
 		.metadata = run->metadata,
-		.iter_time_ms = (guint) args->iter_time,
-		.pbkdf_memory_kb = (guint) args->pbkdf_memory,
-		.pbkdf_iterations = (guint) args->pbkdf_iterations,
-		.separate_key = args->keyfile != NULL,
+		.iter_time_ms = (guint) args->crypt.iter_time,
+		.pbkdf_memory_kb = (guint) args->crypt.pbkdf_memory,
+		.pbkdf_iterations = (guint) args->crypt.pbkdf_iterations,
+		.separate_key = args->crypt.keyfile != NULL,
 		.key_file = run->key_file,
-		.noinfo = args->noinfo,
+		.noinfo = args->crypt.noinfo,
 	};
 	CbSourceReadFunc read = NULL;
 	gpointer source = NULL;
@@ -448,10 +399,10 @@ cb_encrypt_get_passphrase(const CbEncryptArgs *args, gboolean reuse, GError **er
 {
 	g_autoptr(CbSecret) passphrase = NULL;
 
-	if (args->passphrase_file != NULL)
-		passphrase = cb_passphrase_read_file(args->passphrase_file, error);
-	else if (args->passphrase_fd >= 0)
-		passphrase = cb_passphrase_read_fd(args->passphrase_fd, error);
+	if (args->crypt.passphrase_file != NULL)
+		passphrase = cb_passphrase_read_file(args->crypt.passphrase_file, error);
+	else if (args->crypt.passphrase_fd >= 0)
+		passphrase = cb_passphrase_read_fd(args->crypt.passphrase_fd, error);
 	else if (reuse)
 		/* the key file's passphrase exists already: gpg says if it is wrong */
 		passphrase = cb_passphrase_prompt(_("Passphrase of the key file: "), FALSE, error);
@@ -461,9 +412,9 @@ cb_encrypt_get_passphrase(const CbEncryptArgs *args, gboolean reuse, GError **er
 		return NULL;
 	/* the strength check reads what was typed; the hex digits stand for
 	 * bytes that may be anything */
-	if (!reuse && !cb_passphrase_check(passphrase, args->allow_weak, error))
+	if (!reuse && !cb_passphrase_check(passphrase, args->crypt.allow_weak, error))
 		return NULL;
-	if (args->passphrase_hex)
+	if (args->crypt.passphrase_hex)
 		return cb_passphrase_decode_hex(passphrase, error);
 	return g_steal_pointer(&passphrase);
 }
@@ -503,8 +454,8 @@ cb_encrypt_print_json(const CbEncryptArgs *args, CbEncryptRun *run)
 	json_builder_set_member_name(b, "created");
 	json_builder_add_string_value(b, created);
 	json_builder_set_member_name(b, "keyfile");
-	if (args->keyfile != NULL)
-		json_builder_add_string_value(b, args->keyfile);
+	if (args->crypt.keyfile != NULL)
+		json_builder_add_string_value(b, args->crypt.keyfile);
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "keyfile_reused");
@@ -533,8 +484,8 @@ cb_encrypt_run(const CbEncryptArgs *args,
 	g_autoptr(GError) error_local = NULL;
 
 	run.metadata = metadata;
-	if (args->keyfile != NULL) {
-		run.key_file = cb_encrypt_read_key_file(args->keyfile, &error_local);
+	if (args->crypt.keyfile != NULL) {
+		run.key_file = cb_encrypt_read_key_file(args->crypt.keyfile, &error_local);
 		if (error_local != NULL) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "cb-crypt-args.h"
 #include "cb-metadata.h"
 #include "cb-pipeline.h"
 
@@ -13,27 +14,16 @@ G_BEGIN_DECLS
  * checksum and writes the key file, with progress and Ctrl-C.
  */
 typedef struct {
-	gchar *format;
+	CbCryptArgs crypt;
 	gchar *output;
-	gchar *serial;
-	gchar *keyfile;
-	gchar *checksum;
-	gchar *passphrase_file;
-	gint passphrase_fd;
-	gboolean passphrase_hex;
-	gint iter_time;
-	gint pbkdf_memory;
-	gint pbkdf_iterations;
-	gboolean noinfo;
 	gboolean force;
 	gboolean json;
 	gboolean quiet;
-	gboolean allow_weak;
 } CbEncryptArgs;
 
 #define CB_ENCRYPT_ARGS_INIT                                                                       \
 	{                                                                                          \
-		.passphrase_fd = -1                                                                \
+		.crypt = CB_CRYPT_ARGS_INIT                                                        \
 	}
 
 void
