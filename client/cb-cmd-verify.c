@@ -45,8 +45,17 @@ cb_verify_read_record(const CbVerifyArgs *args, const gchar *path, GError **erro
 	g_autoptr(GError) error_local = NULL;
 	gsize len = 0;
 
-	if (args->keyfile == NULL)
-		return cb_image_info_read(path, error);
+	if (args->keyfile == NULL) {
+		info = cb_image_info_read(path, error);
+		if (info != NULL && g_strcmp0(info->format, "loop-aes key file") == 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("%s is a key file, not an image: name the image, with "
+				      "--keyfile %s"),
+				    path, path);
+			return NULL;
+		}
+		return g_steal_pointer(&info);
+	}
 	if (!g_file_get_contents(args->keyfile, &contents, &len, &error_local)) {
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read the key file: %s"),
 			    error_local->message);

@@ -304,11 +304,18 @@ cb_loop_aes_probe(const gchar *path, CbImageInfo *info, GError **error)
 
 	if (block == NULL || !cb_loop_aes_read_key_info(block, info, error))
 		return FALSE;
-	info->data_offset = CB_LOOP_AES_HEADER_SIZE;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
 	if (fd >= 0)
 		close(fd);
+	/* shorter than a key area: a key file of its own (--keyfile), which
+	 * says what it says about its images but holds no data */
+	if (size >= 0 && size < CB_LOOP_AES_HEADER_SIZE) {
+		g_free(info->format);
+		info->format = g_strdup("loop-aes key file");
+		return TRUE;
+	}
+	info->data_offset = CB_LOOP_AES_HEADER_SIZE;
 	info->payload_size =
 	    size > CB_LOOP_AES_HEADER_SIZE ? (guint64) size - CB_LOOP_AES_HEADER_SIZE : 0;
 	return TRUE;

@@ -194,10 +194,11 @@ cb_image_info_read(const gchar *path, GError **error)
 			return NULL;
 		}
 	}
-	g_set_error(
-	    error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
-	    _("%s is not an image cryptburn recognises (no LUKS header and no loop-AES key block)"),
-	    path);
+	g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
+		    _("%s is not an image cryptburn recognises: it has no LUKS header and no "
+		      "loop-AES key block (plain and cryptoloop images, and loop-aes images whose "
+		      "keys are in a key file of their own, have no header to recognise)"),
+		    path);
 	return NULL;
 }
 

@@ -411,6 +411,27 @@ def test_verify_with_the_keyfile(keyfile_images, tmp_path):
     assert proc.returncode == 3, cbtest.describe(proc)
 
 
+def test_info_and_verify_on_the_keyfile_itself(keyfile_images):
+    """A key file says what it records (no passphrase needed) but holds no
+    data: info calls it a key file, verify asks for the image instead."""
+    k = keyfile_images
+    cb = k["cb"]
+    proc = cb.run("info", "--json", k["keyfile"])
+    assert proc.returncode == 0, cbtest.describe(proc)
+    info = json.loads(proc.stdout)
+    assert info["format"] == "loop-aes key file"
+    assert info["data_offset"] == 0 and info["image_size"] == 0
+    assert info["checksum"] == "md5:" + hashlib.md5(
+        Path(k["image_a"]).read_bytes()).hexdigest()
+    proc = verify(cb, "-q", k["keyfile"])
+    assert proc.returncode == 2, cbtest.describe(proc)
+    assert b"--keyfile" in proc.stderr
+    # the image alone: nothing to recognise, and the message says why
+    proc = cb.run("info", k["image_a"])
+    assert proc.returncode == 7
+    assert b"key file of their own" in proc.stderr
+
+
 def test_keyfile_reuse_with_the_wrong_passphrase(keyfile_images, tmp_path):
     k = keyfile_images
     out = tmp_path / "c.img"
