@@ -557,3 +557,48 @@ def test_verify_luks1_records_nothing(work, plain_iso, tmp_path):
                         extra=["-q"])
     proc = cb.run("verify", image)
     assert proc.returncode == 12, cbtest.describe(proc)
+
+
+@pytest.fixture
+def loop_device():
+    """Attaches a file read-only to a loop device, as a disc in a drive
+    looks to cryptburn: a block device whose size the kernel tells."""
+    attached = []
+
+    def attach(path):
+        if os.geteuid() != 0:
+            pytest.skip("loop devices need root")
+        proc = cbtest.run(["losetup", "--find", "--show", "--read-only", str(path)])
+        if proc.returncode != 0:
+            pytest.skip("no loop device: " + proc.stderr.decode(errors="replace"))
+        device = proc.stdout.decode().strip()
+        attached.append(device)
+        return device
+
+    yield attach
+    for device in attached:
+        cbtest.run(["losetup", "--detach", device])
+
+
+def test_encrypt_verify_and_extract_key_on_block_devices(work, plain_iso, home, loop_device,
+                                                         tmp_path):
+    """enciso --encrypt /dev/cdrom: the input is a block device (its size
+    from BLKGETSIZE64); verify and extract-key read a disc the same way."""
+    eo.need("aespipe", "gpg")
+    d, cb = work
+    device = loop_device(plain_iso["iso"])
+    out = tmp_path / "cdrom.img"
+    cb.run("encrypt-image", "-q", "--format", "loop-aes", "--checksum", "md5",
+           "--passphrase-file", cb.passfile, device, "-o", out, check=True)
+    key = tmp_path / "key.gpg"
+    key.write_bytes(eo.key_block(out))
+    iso = eo.aespipe_decrypt(home, out, key, cb.passfile, KEY_AREA_SECTORS,
+                             tmp_path / "back.iso", skip=KEY_AREA)
+    eo.assert_payload_is(iso, plain_iso["iso"])
+
+    disc = loop_device(out)
+    proc = cb.run("verify", "-q", disc)
+    assert proc.returncode == 0, cbtest.describe(proc)
+    proc = cb.run("extract-key", disc)
+    assert proc.returncode == 0, cbtest.describe(proc)
+    assert proc.stdout == eo.key_block(out)
