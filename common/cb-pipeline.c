@@ -153,33 +153,132 @@ cb_pipeline_emit(CbPipeline *self, const guint8 *buf, gsize len, GError **error)
 	return TRUE;
 }
 
+/* Reading and encrypting run on the caller's thread, writing and hashing
+ * on a writer thread, so that on two cores one chunk is written while the
+ * next is encrypted. CB_PIPELINE_DEPTH chunks go round between them. */
+#define CB_PIPELINE_DEPTH 3
+
+typedef struct {
+	guint8 *buf;
+	gsize len; /* 0: the end, the writer stops */
+} CbPipelineChunk;
+
+typedef struct {
+	CbPipeline *pipeline;
+	GAsyncQueue *full;  /* to the writer */
+	GAsyncQueue *empty; /* back to the reader */
+	gint failed;	    /* atomic: the writer has an error */
+	GError *error;	    /* the writer's, read after the join */
+} CbPipelineWriter;
+
+static gpointer
+cb_pipeline_writer(gpointer data)
+{
+	CbPipelineWriter *w = data;
+	CbPipeline *self = w->pipeline;
+
+	for (;;) {
+		CbPipelineChunk *chunk = g_async_queue_pop(w->full);
+
+		if (chunk->len == 0) {
+			g_async_queue_push(w->empty, chunk);
+			return NULL;
+		}
+		/* after a failure, chunks still come back so the reader never
+		 * waits forever; nothing more is written */
+		if (!g_atomic_int_get(&w->failed)) {
+			if (cb_pipeline_emit(self, chunk->buf, chunk->len, &w->error)) {
+				if (self->payload_checksum != NULL)
+					gcry_md_write(self->payload_checksum, chunk->buf,
+						      chunk->len);
+			} else {
+				g_atomic_int_set(&w->failed, 1);
+			}
+		}
+		g_async_queue_push(w->empty, chunk);
+	}
+}
+
+/* reads, encrypts and hands chunks to the writer until the end, an error,
+ * or a cancellation */
+static gboolean
+cb_pipeline_feed(CbPipeline *self, CbPipelineWriter *w, GCancellable *cancellable, GError **error)
+{
+	guint64 offset = 0;
+
+	for (;;) {
+		CbPipelineChunk *chunk = g_async_queue_pop(w->empty);
+		gssize n;
+
+		if (g_atomic_int_get(&w->failed)) {
+			g_async_queue_push(w->empty, chunk);
+			return TRUE; /* the writer's error is reported */
+		}
+		if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
+			g_async_queue_push(w->empty, chunk);
+			return FALSE;
+		}
+		n = self->read(self->source, chunk->buf, CB_PIPELINE_CHUNK, error);
+		if (n <= 0 ||
+		    !cb_format_encrypt(self->format, offset, chunk->buf, (gsize) n, error)) {
+			g_async_queue_push(w->empty, chunk);
+			return n == 0;
+		}
+		chunk->len = (gsize) n;
+		offset += (guint64) n;
+		g_async_queue_push(w->full, chunk);
+	}
+}
+
+static gboolean
+cb_pipeline_stream(CbPipeline *self, GCancellable *cancellable, GError **error)
+{
+	CbPipelineChunk chunks[CB_PIPELINE_DEPTH];
+	CbPipelineChunk end = { .buf = NULL, .len = 0 };
+	CbPipelineWriter w = {
+		.pipeline = self,
+		.full = g_async_queue_new(),
+		.empty = g_async_queue_new(),
+	};
+	g_autoptr(GError) feed_error = NULL;
+	gboolean fed;
+	GThread *thread;
+
+	for (guint i = 0; i < CB_PIPELINE_DEPTH; i++) {
+		chunks[i].buf = g_malloc(CB_PIPELINE_CHUNK);
+		chunks[i].len = 0;
+		g_async_queue_push(w.empty, &chunks[i]);
+	}
+	thread = g_thread_new("cryptburn-writer", cb_pipeline_writer, &w);
+	fed = cb_pipeline_feed(self, &w, cancellable, &feed_error);
+	g_async_queue_push(w.full, &end);
+	g_thread_join(thread);
+	for (guint i = 0; i < CB_PIPELINE_DEPTH; i++)
+		g_free(chunks[i].buf);
+	g_async_queue_unref(w.full);
+	g_async_queue_unref(w.empty);
+
+	/* the first failure is the one to tell */
+	if (w.error != NULL) {
+		g_propagate_error(error, w.error);
+		return FALSE;
+	}
+	if (!fed) {
+		g_propagate_error(error, g_steal_pointer(&feed_error));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 cb_pipeline_run(CbPipeline *self, GCancellable *cancellable, GError **error)
 {
 	GBytes *header = cb_format_get_header(self->format);
-	g_autofree guint8 *buf = g_malloc(CB_PIPELINE_CHUNK);
-	guint64 offset = 0;
 
 	if (!cb_pipeline_emit(self, g_bytes_get_data(header, NULL), g_bytes_get_size(header),
-			      error))
+			      error) ||
+	    !cb_pipeline_stream(self, cancellable, error))
 		return FALSE;
-	for (;;) {
-		gssize n;
-
-		if (g_cancellable_set_error_if_cancelled(cancellable, error))
-			return FALSE;
-		n = self->read(self->source, buf, CB_PIPELINE_CHUNK, error);
-		if (n < 0)
-			return FALSE;
-		if (n == 0)
-			break;
-		if (!cb_format_encrypt(self->format, offset, buf, (gsize) n, error) ||
-		    !cb_pipeline_emit(self, buf, (gsize) n, error))
-			return FALSE;
-		if (self->payload_checksum != NULL)
-			gcry_md_write(self->payload_checksum, buf, (gsize) n);
-		offset += (guint64) n;
-	}
 	if (self->done != self->total) {
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
 			    _("wrote %llu bytes where %llu were announced"),
