@@ -358,7 +358,7 @@ cb_encrypt_run_thread(CbEncryptRun *run, GError **error)
 	sources[3] = g_timeout_add(CB_ENCRYPT_PROGRESS_MS, cb_encrypt_on_tick, run);
 	/* argon2id takes its seconds on purpose; say so rather than sit silent */
 	if (on_tty)
-		g_printerr(_("Protecting the key with the passphrase…\r"));
+		g_printerr("%s\r", _("Protecting the key with the passphrase…"));
 	thread = g_thread_new("cryptburn-encrypt", cb_encrypt_worker, run);
 	while (g_atomic_int_get(&run->phase) != CB_ENCRYPT_PHASE_DONE)
 		g_main_context_iteration(NULL, TRUE);

@@ -116,3 +116,18 @@ def test_every_job_option_and_error_is_documented():
     assert {"Failed", "ChecksumMismatch", "NoChecksum"} <= set(errors)
     missing = [e for e in errors if "org.cryptburn.CryptBurn1.Error." + e not in xml]
     assert missing == [], "errors not listed in the D-Bus XML: %s" % missing
+
+
+def test_every_translatable_file_is_in_potfiles():
+    """A C file that marks strings with _() or N_() but is missing from
+    po/POTFILES would leave its messages untranslated, silently."""
+    top = MAN.parents[1]
+    listed = set((top / "po" / "POTFILES").read_text().split())
+    marked = re.compile(r"\b(N_|_)\(\"")
+    missing = sorted(
+        str(path.relative_to(top))
+        for folder in ("client", "common", "daemon")
+        for path in (top / folder).glob("*.c")
+        if marked.search(path.read_text())
+        and str(path.relative_to(top)) not in listed)
+    assert missing == [], "not in po/POTFILES: %s" % missing
