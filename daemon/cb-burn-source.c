@@ -261,8 +261,8 @@ cb_pipe_source_new(int fd, guint64 size, gsize buffer_bytes, CbPipeSource **ps_o
 		g_free(ring);
 		free(src);
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    _("out of memory for a write buffer of %" G_GSIZE_FORMAT " MiB"),
-			    buffer_bytes / (1024 * 1024));
+			    _("out of memory for a write buffer of %zu MiB"),
+			    (size_t) (buffer_bytes / (1024 * 1024)));
 		return NULL;
 	}
 	ps = g_new0(CbPipeSource, 1);
