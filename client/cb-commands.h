@@ -25,3 +25,7 @@ int
 cb_cmd_watch(int argc, char **argv);
 int
 cb_cmd_cancel(int argc, char **argv);
+int
+cb_cmd_eject(int argc, char **argv);
+int
+cb_cmd_blank(int argc, char **argv);

@@ -409,7 +409,11 @@ cb_follow_report(CbFollow *self, const GError *error, const gchar *error_name)
 		return cb_follow_exit_status(error);
 	if (self->progress != NULL && self->job != NULL) {
 		g_autofree gchar *size = g_format_size(cb_dbus_job_get_bytes_done(self->job));
-		g_printerr(_("Finished: %s written.\n"), size);
+		/* a blank job counts the bytes it erased, not written */
+		if (g_strcmp0(cb_dbus_job_get_operation(self->job), "blank") == 0)
+			g_printerr(_("Finished: the disc is blank.\n"));
+		else
+			g_printerr(_("Finished: %s written.\n"), size);
 	}
 	return CB_EXIT_OK;
 }

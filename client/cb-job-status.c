@@ -74,6 +74,8 @@ cb_job_status_text(CbClient *client, CbDBusJob *job)
 	guint64 rate = cb_dbus_job_get_rate(job);
 	gint64 left = cb_job_status_seconds_left(job);
 	g_autoptr(GString) text = g_string_new(NULL);
+	/* a blank job erases in its "writing" phase, with no buffer to fill */
+	gboolean blank = g_strcmp0(cb_dbus_job_get_operation(job), "blank") == 0;
 
 	if (g_strcmp0(state, "queued") == 0)
 		return g_strdup(_("Queued"));
@@ -85,7 +87,7 @@ cb_job_status_text(CbClient *client, CbDBusJob *job)
 		return g_strdup_printf(_("Insert a writable disc into %s"),
 				       device != NULL ? device : _("the drive"));
 	}
-	g_string_append(text, cb_job_status_phase_label(phase));
+	g_string_append(text, blank ? _("Blanking") : cb_job_status_phase_label(phase));
 	if (total > 0) {
 		g_autofree gchar *done_str = g_format_size(cb_dbus_job_get_bytes_done(job));
 		g_autofree gchar *total_str = g_format_size(total);
@@ -101,7 +103,7 @@ cb_job_status_text(CbClient *client, CbDBusJob *job)
 		g_string_append_printf(text, "  %s %s", left_str, _("left"));
 	}
 	/* a draining drive buffer is the warning sign of an underrun */
-	if (g_strcmp0(phase, "writing") == 0)
+	if (!blank && g_strcmp0(phase, "writing") == 0)
 		g_string_append_printf(text, "  %s %3.0f%%", _("buffer"),
 				       100.0 * cb_dbus_job_get_fifo_fill(job));
 	return g_string_free(g_steal_pointer(&text), FALSE);

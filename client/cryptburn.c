@@ -27,6 +27,8 @@ static const CbCommand cb_commands[] = {
 	{ "jobs", cb_cmd_jobs, N_("List the burn jobs") },
 	{ "watch", cb_cmd_watch, N_("Follow a job to its end") },
 	{ "cancel", cb_cmd_cancel, N_("Cancel a job") },
+	{ "blank", cb_cmd_blank, N_("Blank a rewritable disc") },
+	{ "eject", cb_cmd_eject, N_("Open a drive's tray") },
 };
 
 static void

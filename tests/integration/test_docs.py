@@ -54,7 +54,8 @@ def test_unknown_command_is_a_usage_error(cb):
 
 def test_every_subcommand_option_is_in_the_man_page(cb):
     man = MAN.read_text().replace("\\-", "-")
-    for command in ("info", "drives", "burn", "burn-image", "jobs", "watch", "cancel"):
+    for command in ("info", "drives", "burn", "burn-image", "jobs", "watch", "cancel",
+                    "blank", "eject"):
         text = _help(cb, command)
         options = set(re.findall(r"--([a-z0-9-]+)", text)) - {"help", "help-all"}
         missing = sorted(o for o in options if "--" + o not in man)

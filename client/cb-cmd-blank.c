@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cb-commands.h"
+
+#include "cb-client.h"
+#include "cb-config.h"
+#include "cb-error.h"
+#include "cb-exit.h"
+#include "cb-follow.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+	gboolean done;
+	gchar *job;
+	GError *error;
+} CbBlankStart;
+
+static void
+cb_blank_on_started(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	CbBlankStart *start;
+
+	reply = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), NULL,
+								result, &error);
+	/* cancelled: the command gave up waiting and start is gone */
+	if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	start = data;
+	start->done = TRUE;
+	if (reply == NULL) {
+		g_dbus_error_strip_remote_error(error);
+		start->error = g_steal_pointer(&error);
+		return;
+	}
+	g_variant_get(reply, "(o)", &start->job);
+}
+
+/* as cryptburn burn starts its job: the main loop runs while polkit may
+ * ask on the terminal, and a signal meanwhile cancels the job as soon as
+ * the service names it */
+static int
+cb_blank_start_and_follow(CbClient *client,
+			  CbDBusDrive *drive,
+			  GVariant *options,
+			  CbFollowFlags flags)
+{
+	const gchar *drive_path = g_dbus_proxy_get_object_path(G_DBUS_PROXY(drive));
+	g_autoptr(CbFollow) follow = cb_follow_new(client, NULL, flags);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *job = NULL;
+	CbBlankStart start = { 0 };
+
+	cb_client_call(client, drive_path, CB_DRIVE_INTERFACE, "Blank",
+		       g_variant_new("(@a{sv})", options), G_VARIANT_TYPE("(o)"), NULL, cancellable,
+		       cb_blank_on_started, &start);
+	if (!cb_follow_wait(follow, &start.done)) {
+		g_cancellable_cancel(cancellable);
+		g_set_error_literal(&error, CB_ERROR, CB_ERROR_CANCELLED,
+				    _("stopped waiting; if the service started the job, it goes "
+				      "on (“cryptburn jobs” lists the jobs)"));
+		return cb_follow_fail(follow, error);
+	}
+	job = g_steal_pointer(&start.job);
+	if (start.error != NULL) {
+		error = g_steal_pointer(&start.error);
+		return cb_follow_fail(follow, error);
+	}
+	if (!(flags & CB_FOLLOW_QUIET) && isatty(STDERR_FILENO))
+		g_printerr(_("Started job %s on %s.\n"), strrchr(job, '/') + 1,
+			   cb_dbus_drive_get_device(drive));
+	return cb_follow_run(follow, job);
+}
+
+int
+cb_cmd_blank(int argc, char **argv)
+{
+	g_autofree gchar *drive_spec = NULL;
+	gboolean full = FALSE, eject = FALSE, json = FALSE, quiet = FALSE;
+	g_auto(GStrv) rest = NULL;
+	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbClient) client = NULL;
+	g_autoptr(CbDBusDrive) drive = NULL;
+	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
+	CbFollowFlags flags;
+	const GOptionEntry entries[] = {
+		{ "full", 0, 0, G_OPTION_ARG_NONE, &full,
+		  N_("Erase the whole disc, not only its table of contents (takes as long as "
+		     "writing it)"),
+		  NULL },
+		{ "drive", 0, 0, G_OPTION_ARG_STRING, &drive_spec,
+		  N_("The drive: its device, e.g. /dev/sr0, or its name in “cryptburn drives” "
+		     "(default: the only drive)"),
+		  N_("DEVICE") },
+		{ "eject", 0, 0, G_OPTION_ARG_NONE, &eject,
+		  N_("Eject the disc when blanking succeeded"), NULL },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+		  N_("Print progress and the result as JSON, one object per line"), NULL },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("No progress display"), NULL },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
+		{ NULL },
+	};
+
+	context = g_option_context_new(NULL);
+	g_option_context_set_summary(
+	    context,
+	    _("Blanks the rewritable disc (CD-RW, DVD-RW) in a drive of the cryptburn service:\n"
+	      "everything on it is lost. The default fast blank erases only what tells\n"
+	      "where the data is; --full overwrites the whole disc. Ctrl-C cancels a blank\n"
+	      "that has not started; once the drive erases, it finishes."));
+	g_option_context_set_description(context, cb_exit_help());
+	if (!cb_config_parse(context, entries, &argc, &argv, &error))
+		return cb_exit_report(error);
+	if (rest != NULL && rest[0] != NULL) {
+		g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+			    _("unexpected argument “%s”; name the drive with --drive"), rest[0]);
+		return cb_exit_report(error);
+	}
+	flags = CB_FOLLOW_CANCEL_ON_SIGNAL | (json ? CB_FOLLOW_JSON : 0) |
+		(quiet ? CB_FOLLOW_QUIET : 0);
+	/* the service's default is a fast blank; say only what differs */
+	if (full)
+		g_variant_dict_insert(&options, "fast", "b", FALSE);
+	if (eject)
+		g_variant_dict_insert(&options, "eject", "b", TRUE);
+	client = cb_client_new(CB_CLIENT_AUTHORIZE, &error);
+	if (client == NULL)
+		return cb_follow_report_failure(flags, error);
+	drive = cb_client_find_drive(client, drive_spec, &error);
+	if (drive == NULL)
+		return cb_follow_report_failure(flags, error);
+	return cb_blank_start_and_follow(client, drive, g_variant_dict_end(&options), flags);
+}
