@@ -26,7 +26,6 @@ static const gchar *const cb_config_all_options[] = {
 	"json",
 	"keyfile",
 	"no-md5",
-	"no-verify",
 	"noinfo",
 	"output",
 	"passphrase-fd",
