@@ -37,6 +37,9 @@ cb_burn_args_add_entries(CbBurnArgs *args, GArray *entries)
 		  N_("Write speed in kB/s (default: the fastest the disc allows)"), N_("N") },
 		{ "simulate", 0, 0, G_OPTION_ARG_NONE, &args->simulate,
 		  N_("Go through the motions with the laser off"), NULL },
+		{ "no-verify", 0, 0, G_OPTION_ARG_NONE, &args->no_verify,
+		  N_("Do not read the disc back after writing to compare it with what was written"),
+		  NULL },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &args->json,
 		  N_("Print progress and the result as JSON, one object per line"), NULL },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &args->quiet, N_("No progress display"),
@@ -126,6 +129,8 @@ cb_burn_add_options(const CbBurnArgs *args, GVariantDict *options)
 		g_variant_dict_insert(options, "speed", "u", (guint32) args->speed);
 	if (args->simulate)
 		g_variant_dict_insert(options, "simulate", "b", TRUE);
+	if (args->no_verify)
+		g_variant_dict_insert(options, "verify", "b", FALSE);
 }
 
 /* --keyfile FILE, opened here as the user: the service reads and writes

@@ -18,6 +18,7 @@ typedef struct {
 	gboolean eject;
 	gint speed;
 	gboolean simulate;
+	gboolean no_verify;
 	gboolean json;
 	gboolean quiet;
 } CbBurnArgs;

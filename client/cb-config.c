@@ -26,6 +26,7 @@ static const gchar *const cb_config_all_options[] = {
 	"json",
 	"keyfile",
 	"no-md5",
+	"no-verify",
 	"noinfo",
 	"output",
 	"passphrase-fd",

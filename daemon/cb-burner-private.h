@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 
 /*
  * Shared by cb-burner.c (init, message queue, media, open and close),
- * cb-burn-write.c and cb-burn-blank.c; not for the rest of the daemon.
+ * cb-burn-write.c, cb-burn-verify.c and cb-burn-blank.c; not for the rest
+ * of the daemon.
  *
  * Threads: the helpers below run on whichever thread calls them, a job's
  * worker thread except during cb_burner_init/shutdown. Those documented

@@ -3,8 +3,8 @@
 /*
  * libburn behind one lock: its message queue, init and shutdown, the
  * media in a drive, and grabbing and releasing drives. Writing is in
- * cb-burn-write.c (with the track source in cb-burn-source.c), blanking in
- * cb-burn-blank.c.
+ * cb-burn-write.c (with the track source in cb-burn-source.c), reading
+ * back in cb-burn-verify.c, blanking in cb-burn-blank.c.
  *
  * Threads: cb_burner_init() and cb_burner_shutdown() run on the main
  * thread. Everything else runs on a job's worker thread (grabbing a real

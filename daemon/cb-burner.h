@@ -66,11 +66,12 @@ typedef struct {
 typedef enum {
 	CB_BURN_PHASE_WRITING,
 	CB_BURN_PHASE_FIXATING,
+	CB_BURN_PHASE_VERIFYING,
 } CbBurnPhase;
 
 typedef struct {
 	CbBurnPhase phase;
-	guint64 bytes_done;	/* bytes the drive accepted */
+	guint64 bytes_done;	/* bytes the drive accepted, or read back */
 	gdouble fifo_fill;	/* 0..1 */
 	guint fifo_empty_count; /* times the fifo ran empty after the pre-fill */
 } CbBurnStatus;
@@ -104,6 +105,49 @@ cb_burn_blank(CbBurn *self,
 	      GCancellable *cancellable,
 	      GError **error);
 
+/*
+ * What was written, in 64 KiB windows of 32 blocks (a CRC-32 each), so
+ * that a read-back that differs can say where: about 64 bytes per MiB,
+ * 1.6 MB for a 25 GB BD. Fed in order by one thread at a time.
+ */
+typedef struct _CbBurnRecord CbBurnRecord;
+
+CbBurnRecord *
+cb_burn_record_new(void);
+void
+cb_burn_record_free(CbBurnRecord *self);
+void
+cb_burn_record_add(CbBurnRecord *self, const guint8 *buf, gsize len);
+
+/*
+ * Reads the first size bytes of the disc back (never more: the last two
+ * blocks of a CD TAO track may be unreadable run-out blocks) and compares
+ * them with what was written: sha256, the hex SHA-256 of those bytes, and
+ * written, their record (finished here: add nothing to it afterwards).
+ * Grab the drive again after writing before calling this: a real drive
+ * reads the new table of contents only then. A difference fails with
+ * CB_ERROR_CHECKSUM_MISMATCH naming the first differing blocks (or both
+ * checksums), a read error with CB_ERROR_FAILED naming the block;
+ * cancelling stops between reads (CB_ERROR_CANCELLED). progress reports
+ * CB_BURN_PHASE_VERIFYING with the bytes read so far.
+ */
+gboolean
+cb_burn_verify(CbBurn *self,
+	       guint64 size,
+	       const gchar *sha256,
+	       CbBurnRecord *written,
+	       CbBurnProgressFunc progress,
+	       gpointer user_data,
+	       GCancellable *cancellable,
+	       GError **error);
+
+/* a test hook (cryptburnd --test-corrupt-after-write): flips the byte at
+ * offset of a test drive's file, as a disc that reads back wrong would;
+ * refuses any device but "stdio:" test drives */
+gboolean
+cb_burner_test_corrupt(const gchar *device, guint64 offset, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbMediaInfo, cb_media_info_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbBurnRecord, cb_burn_record_free)
 
 G_END_DECLS

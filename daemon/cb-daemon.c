@@ -103,6 +103,7 @@ cb_daemon_new(const CbDaemonConfig *config, GError **error)
 	self->job_config.reader_path = self->config.reader_path;
 	self->job_config.agent_timeout_ms = config->agent_timeout_s * 1000;
 	self->job_config.fifo_bytes = config->fifo_bytes;
+	self->job_config.test_corrupt_offset = config->test_corrupt_offset;
 	self->drives =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) cb_drive_unref);
 	self->jobs =

@@ -22,6 +22,9 @@ typedef struct {
 	guint idle_timeout_s; /* 0: never exit */
 	guint agent_timeout_s;
 	gsize fifo_bytes;
+	/* a test hook: the byte of a test drive's file to flip after each
+	 * write, before it is read back; -1: none */
+	gint64 test_corrupt_offset;
 } CbDaemonConfig;
 
 typedef struct _CbDaemon CbDaemon;

@@ -12,6 +12,8 @@
  *        (or straight into the client's output fd for WriteImage)
  *     -> seal: the payload's checksum into the header (written again at
  *        the image's start) or the key file; the new key file into keyfile-fd
+ *     -> a burn's verify: the drive released and grabbed again, and what
+ *        it reads back compared with what went into the pipe
  *
  * The passphrase, key file, header and seal are cb-job-crypt.c's.
  */
@@ -39,10 +41,13 @@
 #define CB_READ_BACK_CHUNK (1024 * 1024)
 
 /* a write sink on a plain fd: a pipe into libburn, or the client's
- * output; progress counts here only when no drive reports it */
+ * output; progress counts here only when no drive reports it. A burn to
+ * be verified records what goes into the pipe, which is exactly what
+ * libburn writes (it only pads the last block). */
 typedef struct {
 	gint fd;
 	CbJob *count_for;
+	CbBurnRecord *record;
 } CbFdSink;
 
 static gboolean
@@ -52,6 +57,8 @@ cb_fd_sink_write(CbFdSink *sink, const guint8 *buf, gsize len, GError **error)
 		return FALSE;
 	if (sink->count_for != NULL)
 		__atomic_add_fetch(&sink->count_for->bytes_done, (guint64) len, __ATOMIC_RELAXED);
+	if (sink->record != NULL)
+		cb_burn_record_add(sink->record, buf, len);
 	return TRUE;
 }
 
@@ -132,6 +139,7 @@ cb_job_write_to_drive(CbJob *self,
 		      gpointer source,
 		      guint64 size,
 		      CbJobCrypt *crypt,
+		      CbBurnRecord *record,
 		      GError **error)
 {
 	CbJobOptions *options = self->spec.options;
@@ -152,6 +160,7 @@ cb_job_write_to_drive(CbJob *self,
 	/* fewer wake-ups: the pipeline writes 1 MiB at a time */
 	fcntl(fds[1], F_SETPIPE_SZ, 1024 * 1024);
 	run.sink.fd = fds[1];
+	run.sink.record = record;
 	pipeline = cb_pipeline_new(read, source, size, crypt->format,
 				   (CbSinkWriteFunc) cb_fd_sink_write, &run.sink);
 	run.pipeline = pipeline;
@@ -185,11 +194,65 @@ cb_job_write_to_drive(CbJob *self,
 	return FALSE;
 }
 
-/* from a known-size plain source to the job's drive */
+static CbBurn *
+cb_job_open_drive(CbJob *self, GError **error)
+{
+	return cb_burn_open(cb_drive_get_device(self->spec.drive),
+			    cb_drive_get_stdio_capacity(self->spec.drive), error);
+}
+
+static void
+cb_job_on_verify_progress(const CbBurnStatus *status, gpointer data)
+{
+	CbJob *self = data;
+	__atomic_store_n(&self->bytes_done, status->bytes_done, __ATOMIC_RELAXED);
+}
+
+/* cryptburnd --test-corrupt-after-write: a disc that reads back wrong,
+ * made from a test drive's file after every real write */
+static gboolean
+cb_job_test_corrupt(CbJob *self, GError **error)
+{
+	gint64 offset = self->spec.config->test_corrupt_offset;
+
+	if (offset < 0 || self->spec.options->simulate)
+		return TRUE;
+	return cb_burner_test_corrupt(cb_drive_get_device(self->spec.drive), (guint64) offset,
+				      error);
+}
+
+/*
+ * Reads the total bytes just written back and compares them with the
+ * record and the job's checksum, both of what went into the pipe. The
+ * drive is released and grabbed again first: a real drive reads the new
+ * table of contents only then. *burn is the drive grabbed again, or NULL.
+ */
+static gboolean
+cb_job_verify(CbJob *self, CbBurn **burn, guint64 total, CbBurnRecord *record, GError **error)
+{
+	if (record == NULL)
+		return cb_job_test_corrupt(self, error);
+	cb_job_set_phase(self, CB_JOB_PHASE_VERIFYING);
+	cb_job_set_bytes(self, 0, total);
+	cb_burn_close(*burn, FALSE);
+	*burn = NULL;
+	if (!cb_job_test_corrupt(self, error))
+		return FALSE;
+	*burn = cb_job_open_drive(self, error);
+	if (*burn == NULL) {
+		g_prefix_error(error, _("cannot read the disc back to verify it: "));
+		return FALSE;
+	}
+	return cb_burn_verify(*burn, total, self->checksum, record, cb_job_on_verify_progress, self,
+			      self->cancellable, error);
+}
+
+/* from a known-size plain source to the job's drive, then read back
+ * unless the request said verify=false; *burn may be grabbed again */
 static gboolean
 cb_job_encrypt_and_burn(CbJob *self,
 			CbJobCrypt *crypt,
-			CbBurn *burn,
+			CbBurn **burn,
 			CbSourceReadFunc read,
 			gpointer source,
 			guint64 size,
@@ -197,6 +260,9 @@ cb_job_encrypt_and_burn(CbJob *self,
 {
 	CbJobOptions *options = self->spec.options;
 	const CbFormatDesc *desc = cb_format_lookup(options->format, error);
+	/* a simulated burn writes nothing to read back */
+	g_autoptr(CbBurnRecord) record =
+	    options->verify && !options->simulate ? cb_burn_record_new() : NULL;
 	g_autofree gchar *why = NULL;
 	guint64 total;
 	gboolean ok;
@@ -206,16 +272,18 @@ cb_job_encrypt_and_burn(CbJob *self,
 		return FALSE;
 	total = cb_job_crypt_header_size(self, desc) + size;
 	cb_job_set_bytes(self, 0, total);
-	if (!cb_job_check_media(self, burn, total, error))
+	if (!cb_job_check_media(self, *burn, total, error))
 		return FALSE;
 	if (!cb_job_crypt_make_format(self, desc, crypt, error))
 		return FALSE;
 	cb_job_set_phase(self, CB_JOB_PHASE_WRITING);
 	why = g_strdup_printf(_("Writing an encrypted disc in %s"),
 			      cb_drive_get_device(self->spec.drive));
+	/* held while verifying too: a sleep would break the read-back */
 	inhibit_fd = cb_inhibit_take(self->spec.bus, why);
-	ok = cb_job_write_to_drive(self, burn, read, source, size, crypt, error) &&
-	     cb_job_crypt_write_key_file(self, crypt, error);
+	ok = cb_job_write_to_drive(self, *burn, read, source, size, crypt, record, error) &&
+	     cb_job_crypt_write_key_file(self, crypt, error) &&
+	     cb_job_verify(self, burn, total, record, error);
 	if (inhibit_fd >= 0)
 		close(inhibit_fd);
 	return ok;
@@ -236,13 +304,6 @@ cb_job_start_reader(CbJob *self, guint64 *size, GError **error)
 	return g_steal_pointer(&reader);
 }
 
-static CbBurn *
-cb_job_open_drive(CbJob *self, GError **error)
-{
-	return cb_burn_open(cb_drive_get_device(self->spec.drive),
-			    cb_drive_get_stdio_capacity(self->spec.drive), error);
-}
-
 static gboolean
 cb_job_burn_files(CbJob *self, CbJobCrypt *crypt, GError **error)
 {
@@ -255,7 +316,7 @@ cb_job_burn_files(CbJob *self, CbJobCrypt *crypt, GError **error)
 		return FALSE;
 	reader = cb_job_start_reader(self, &size, error);
 	ok = reader != NULL &&
-	     cb_job_encrypt_and_burn(self, crypt, burn, (CbSourceReadFunc) cb_reader_read, reader,
+	     cb_job_encrypt_and_burn(self, crypt, &burn, (CbSourceReadFunc) cb_reader_read, reader,
 				     size, error);
 	cb_burn_close(burn, ok && self->spec.options->eject);
 	return ok;
@@ -274,7 +335,7 @@ cb_job_burn_image(CbJob *self, CbJobCrypt *crypt, GError **error)
 	burn = cb_job_open_drive(self, error);
 	if (burn == NULL)
 		return FALSE;
-	ok = cb_job_encrypt_and_burn(self, crypt, burn, (CbSourceReadFunc) cb_fd_source_read,
+	ok = cb_job_encrypt_and_burn(self, crypt, &burn, (CbSourceReadFunc) cb_fd_source_read,
 				     source, cb_fd_source_get_size(source), error);
 	cb_burn_close(burn, ok && self->spec.options->eject);
 	return ok;

@@ -141,10 +141,13 @@ cb_job_publish(CbJob *self)
 	cb_dbus_job_set_fifo_empty_count(self->iface, g_atomic_int_get(&self->fifo_empty_count));
 	cb_dbus_job_set_cancelable(self->iface, g_atomic_int_get(&self->cancelable));
 
-	/* exponential average of the recent byte rate: steady enough for an ETA */
+	/* exponential average of the recent byte rate: steady enough for an
+	 * ETA; bytes that go back to 0 start a phase with a rate of its own
+	 * (verifying reads back what was written) */
 	if (self->rate_time == 0 || done < self->rate_bytes) {
 		self->rate_time = now;
 		self->rate_bytes = done;
+		self->rate = 0;
 	} else if (elapsed >= 0.2) {
 		gdouble sample = (gdouble) (done - self->rate_bytes) / elapsed;
 		gdouble weight = MIN(1.0, elapsed / CB_JOB_RATE_WINDOW_S);
@@ -153,7 +156,8 @@ cb_job_publish(CbJob *self)
 		self->rate_time = now;
 		self->rate_bytes = done;
 	}
-	if (done == 0 || g_atomic_int_get(&self->phase) != CB_JOB_PHASE_WRITING) {
+	if (done == 0 || (g_atomic_int_get(&self->phase) != CB_JOB_PHASE_WRITING &&
+			  g_atomic_int_get(&self->phase) != CB_JOB_PHASE_VERIFYING)) {
 		cb_dbus_job_set_rate(self->iface, 0);
 		cb_dbus_job_set_expected_end_time(self->iface, 0);
 	} else {

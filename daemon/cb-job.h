@@ -26,6 +26,7 @@ typedef struct {
 	gchar *reader_path;
 	guint agent_timeout_ms;
 	gsize fifo_bytes;
+	gint64 test_corrupt_offset; /* a test hook; -1: none (cryptburnd.c) */
 } CbJobConfig;
 
 /* everything a job is made of; cb_job_new takes it over */

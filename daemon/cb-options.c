@@ -53,6 +53,7 @@ static const CbOptionSpec cb_option_specs[] = {
 	{ "eject", "b", OP_F | OP_I | OP_B, 0 },
 	{ "speed", "u", OP_F | OP_I, 0 },
 	{ "simulate", "b", OP_F | OP_I, 0 },
+	{ "verify", "b", OP_F | OP_I, 0 },
 	{ "image-size", "t", OP_I, 0 },
 	{ "fast", "b", OP_B, 0 },
 };
@@ -246,6 +247,8 @@ cb_job_options_store(CbJobOptions *self,
 		self->eject = g_variant_get_boolean(value);
 	} else if (g_strcmp0(name, "simulate") == 0) {
 		self->simulate = g_variant_get_boolean(value);
+	} else if (g_strcmp0(name, "verify") == 0) {
+		self->verify = g_variant_get_boolean(value);
 	} else if (g_strcmp0(name, "speed") == 0) {
 		self->speed = g_variant_get_uint32(value);
 	} else if (g_strcmp0(name, "image-size") == 0) {
@@ -348,6 +351,7 @@ cb_job_options_parse(CbOperation operation, GVariant *options, GUnixFDList *fds,
 	self->passphrase_fd = -1;
 	self->keyfile_fd = -1;
 	self->fast = TRUE;
+	self->verify = TRUE;
 	g_variant_iter_init(&iter, options);
 	while (g_variant_iter_next(&iter, "{&sv}", &name, &value_raw)) {
 		g_autoptr(GVariant) value = value_raw;

@@ -48,6 +48,7 @@ typedef struct {
 	guint pbkdf_iterations;
 	gboolean eject;
 	gboolean simulate;
+	gboolean verify; /* read the disc back after writing; default TRUE */
 	guint speed;
 	guint64 image_size; /* BurnImage: 0 when not given */
 	gboolean fast;	    /* Blank */

@@ -77,6 +77,34 @@ cb_main_load_config(const gchar *path, gboolean explicit, CbDaemonConfig *config
 	return TRUE;
 }
 
+/* a hook for the tests of verify, which must not reach a real disc: only
+ * root's command line sets it, it needs a test drive there, and it acts
+ * on test drives only (cb_burner_test_corrupt) */
+static gboolean
+cb_main_parse_corrupt_offset(const gchar *text,
+			     gchar **test_drives,
+			     CbDaemonConfig *config,
+			     GError **error)
+{
+	guint64 offset = 0;
+
+	if (test_drives == NULL || test_drives[0] == NULL) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("--test-corrupt-after-write is for test drives: give "
+				      "--test-drive too"));
+		return FALSE;
+	}
+	if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &offset, error)) {
+		g_prefix_error(error, "--test-corrupt-after-write: ");
+		return FALSE;
+	}
+	config->test_corrupt_offset = (gint64) offset;
+	g_message("test hook: byte %" G_GUINT64_FORMAT " of a test drive's file is flipped "
+		  "after each write",
+		  offset);
+	return TRUE;
+}
+
 static gboolean
 cb_main_on_watchdog(gpointer data)
 {
@@ -129,6 +157,7 @@ main(int argc, char **argv)
 	g_auto(GStrv) test_drives = NULL;
 	g_autofree gchar *config_path = NULL;
 	g_autofree gchar *reader_path = NULL;
+	g_autofree gchar *corrupt_offset = NULL;
 	gint idle_timeout = -1;
 	gint agent_timeout = -1;
 	gint fifo_mb = -1;
@@ -139,6 +168,10 @@ main(int argc, char **argv)
 		  N_("Add a test drive writing the file PATH, optionally emulating a disc of "
 		     "SIZE bytes (K, M, G, T suffixes); repeatable"),
 		  N_("PATH[:SIZE]") },
+		{ "test-corrupt-after-write", 0, 0, G_OPTION_ARG_STRING, &corrupt_offset,
+		  N_("For tests: flip the byte at OFFSET of a test drive's file after each "
+		     "write, before it is read back; only with --test-drive"),
+		  N_("OFFSET") },
 		{ "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
 		  N_("Read this configuration file (default " CB_DEFAULT_CONFIG ")"), N_("FILE") },
 		{ "reader", 0, 0, G_OPTION_ARG_FILENAME, &reader_path,
@@ -161,6 +194,7 @@ main(int argc, char **argv)
 		.idle_timeout_s = CB_DEFAULT_IDLE_S,
 		.agent_timeout_s = CB_DEFAULT_AGENT_TIMEOUT_S,
 		.fifo_bytes = CB_DEFAULT_FIFO_MB * 1024 * 1024,
+		.test_corrupt_offset = -1,
 	};
 	CbMain m = { 0 };
 	guint64 watchdog_usec = 0;
@@ -192,6 +226,11 @@ main(int argc, char **argv)
 	}
 	if (verbose)
 		g_setenv("G_MESSAGES_DEBUG", "all", TRUE);
+	if (corrupt_offset != NULL &&
+	    !cb_main_parse_corrupt_offset(corrupt_offset, test_drives, &config, &error)) {
+		g_printerr("cryptburnd: %s\n", error->message);
+		return 2;
+	}
 
 	config.test_drives = g_steal_pointer(&test_drives);
 	if (!cb_main_load_config(config_path != NULL ? config_path : CB_DEFAULT_CONFIG,

@@ -9,10 +9,15 @@ burning program would do, without the cryptburn command line in between.
                    "write:PATH" (write-only, created or truncated) or
                    "rdwr:PATH" (read-write, created if missing, not truncated)},
            "agent": "good" | "mismatch" | "silent" | "refuse" | null,
-           "passphrase": TEXT, "wait": true, "interactive": false}
+           "passphrase": TEXT, "wait": true, "interactive": false,
+           "history": false, "cancel_in_phase": PHASE}
         prints {"job": PATH} once submitted (or {"error", "message"}), then,
         when waiting, {"completed": [success, error_name, message],
-        "agent_calls": [...], "agent_cancels": N}
+        "agent_calls": [...], "agent_cancels": N}; with "history", also
+        "history": the job's property changes as they came, each
+        {"t": monotonic seconds, PROPERTY: VALUE, ...}, and "elapsed": the
+        seconds from the job's start to Completed; "cancel_in_phase"
+        cancels the job as soon as its Phase is announced as PHASE
     busclient.py ADDRESS watch JOB
         prints the Completed signal of JOB as above
     busclient.py ADDRESS call PATH INTERFACE METHOD GVARIANT-TEXT
@@ -25,6 +30,7 @@ lives on the connection that submitted the job, as the API requires.
 import json
 import os
 import sys
+import time
 
 import gi
 
@@ -157,6 +163,23 @@ def submit(conn, method, spec):
         None, "org.cryptburn.CryptBurn1.Job", "Completed", None, None,
         Gio.DBusSignalFlags.NONE, on_signal,
     )
+    history = []
+
+    def on_changed(c, sender, path, iface, signal, args):
+        name, changed, _ = args.unpack()
+        if name != "org.cryptburn.CryptBurn1.Job":
+            return
+        history.append((path, dict(changed, t=time.monotonic())))
+        if spec.get("cancel_in_phase") and changed.get("Phase") == spec["cancel_in_phase"]:
+            c.call(BUS_NAME, path, "org.cryptburn.CryptBurn1.Job", "Cancel",
+                   GLib.Variant("(a{sv})", ({},)), None, Gio.DBusCallFlags.NONE,
+                   TIMEOUT_MS, None, None)
+
+    if spec.get("history") or spec.get("cancel_in_phase"):
+        conn.signal_subscribe(
+            None, "org.freedesktop.DBus.Properties", "PropertiesChanged", None,
+            "org.cryptburn.CryptBurn1.Job", Gio.DBusSignalFlags.NONE, on_changed,
+        )
     flags = Gio.DBusCallFlags.NONE
     if spec.get("interactive"):
         flags = Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION
@@ -171,6 +194,7 @@ def submit(conn, method, spec):
     for fd in keep:
         os.close(fd)
     job = reply.unpack()[0]
+    started = time.monotonic()
     completed["job"] = job
     emit({"job": job})
     if not spec.get("wait", True):
@@ -186,6 +210,9 @@ def submit(conn, method, spec):
             {k: v for k, v in call.items() if not k.startswith("_")} for call in agent.calls
         ]
         result["agent_cancels"] = agent.cancels
+    if spec.get("history"):
+        result["history"] = [entry for path, entry in history if path == job]
+        result["elapsed"] = time.monotonic() - started
     emit(result)
 
 

@@ -730,6 +730,131 @@ test_burner_simulate(void)
 	g_assert_cmpstr(contents, ==, "old");
 }
 
+/* --- reading back --- */
+
+typedef struct {
+	guint64 last_done;
+	gboolean all_verifying;
+	GCancellable *cancel;
+	guint64 cancel_after;
+} VerifyProgress;
+
+static void
+verify_progress_cb(const CbBurnStatus *status, gpointer user_data)
+{
+	VerifyProgress *p = user_data;
+
+	p->all_verifying &= status->phase == CB_BURN_PHASE_VERIFYING;
+	g_assert_cmpuint(status->bytes_done, >, p->last_done);
+	p->last_done = status->bytes_done;
+	if (p->cancel != NULL && status->bytes_done >= p->cancel_after)
+		g_cancellable_cancel(p->cancel);
+}
+
+/* grabs the drive again, as the daemon does after writing, and verifies */
+static gboolean
+verify_again(const gchar *device,
+	     guint64 size,
+	     const gchar *sha256,
+	     CbBurnRecord *record,
+	     VerifyProgress *progress,
+	     GCancellable *cancellable,
+	     GError **error)
+{
+	g_autoptr(GError) open_error = NULL;
+	CbBurn *burn = cb_burn_open(device, 0, &open_error);
+	gboolean ok;
+
+	g_assert_no_error(open_error);
+	ok = cb_burn_verify(burn, size, sha256, record, verify_progress_cb, progress, cancellable,
+			    error);
+	cb_burn_close(burn, FALSE);
+	return ok;
+}
+
+static void
+test_burner_verify(void)
+{
+	/* not a whole number of blocks: libburn pads the last one, and only
+	 * the image's own bytes are read back and compared */
+	const gsize size = 5 * MiB + 1000;
+	g_autofree gchar *device = test_device("verify.img");
+	g_autofree guint8 *data = test_pattern(size, 21);
+	g_autofree gchar *sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, size);
+	g_autoptr(CbBurnRecord) record = cb_burn_record_new();
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	VerifyProgress progress = { .all_verifying = TRUE };
+	CbBurn *burn;
+
+	test_guard();
+	/* fed in odd pieces, as the pipeline's header and chunks come */
+	cb_burn_record_add(record, data, 16 * 1024 + 7);
+	cb_burn_record_add(record, data + 16 * 1024 + 7, size - 16 * 1024 - 7);
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	g_assert_true(burn_data(burn, data, size, size, NULL, NULL, NULL, &error));
+	g_assert_no_error(error);
+	cb_burn_close(burn, FALSE);
+
+	g_assert_true(verify_again(device, size, sha256, record, &progress, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(progress.all_verifying);
+	g_assert_cmpuint(progress.last_done, ==, size);
+
+	/* a checksum that is not the data's, with a record that is */
+	progress = (VerifyProgress){ .all_verifying = TRUE };
+	g_assert_false(verify_again(device, size, "00", record, &progress, NULL, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_CHECKSUM_MISMATCH);
+	g_assert_nonnull(strstr(error->message, sha256));
+	g_clear_error(&error);
+
+	/* one byte flipped in block 1283, window 40 (blocks 1280 to 1311):
+	 * the read-back stops there */
+	g_assert_true(cb_burner_test_corrupt(device, 1283 * 2048 + 5, &error));
+	g_assert_no_error(error);
+	progress = (VerifyProgress){ .all_verifying = TRUE };
+	g_assert_false(verify_again(device, size, sha256, record, &progress, NULL, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_CHECKSUM_MISMATCH);
+	g_assert_nonnull(strstr(error->message, "blocks 1280 to 1311"));
+	g_assert_cmpuint(progress.last_done, <, size);
+	g_clear_error(&error);
+	g_assert_true(cb_burner_test_corrupt(device, 1283 * 2048 + 5, &error));
+
+	/* in the last, short window too */
+	g_assert_true(cb_burner_test_corrupt(device, size - 1, &error));
+	progress = (VerifyProgress){ .all_verifying = TRUE };
+	g_assert_false(verify_again(device, size, sha256, record, &progress, NULL, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_CHECKSUM_MISMATCH);
+	g_assert_nonnull(strstr(error->message, "blocks 2560 to 2560"));
+	g_clear_error(&error);
+	g_assert_true(cb_burner_test_corrupt(device, size - 1, &error));
+
+	/* cancelled between two reads */
+	progress = (VerifyProgress){ .all_verifying = TRUE,
+				     .cancel = cancellable,
+				     .cancel_after = 2 * MiB };
+	g_assert_false(verify_again(device, size, sha256, record, &progress, cancellable, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_CANCELLED);
+	g_assert_cmpuint(progress.last_done, <, size);
+	g_clear_error(&error);
+
+	/* more than the disc holds: a read error naming the block */
+	progress = (VerifyProgress){ .all_verifying = TRUE };
+	g_assert_false(
+	    verify_again(device, size + 3 * MiB, sha256, record, &progress, NULL, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_FAILED);
+	g_assert_nonnull(strstr(error->message, "cannot read block"));
+	g_clear_error(&error);
+
+	/* the hook never touches anything but a test drive's file */
+	g_assert_false(cb_burner_test_corrupt("/dev/sr0", 0, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_FAILED);
+	g_clear_error(&error);
+	g_assert_false(cb_burner_test_corrupt(device, size + 4096, &error));
+	g_assert_error(error, CB_ERROR, CB_ERROR_FAILED);
+}
+
 static void
 test_burner_busy(void)
 {
@@ -847,6 +972,32 @@ pump_run(gpointer user_data)
 	return NULL;
 }
 
+/* reads back what the pump wrote, as the daemon verifies a burn: from
+ * the disk, as cb_burn_verify() drops a test drive's file from the page
+ * cache first */
+static void
+test_burner_verify_throughput(const gchar *device, const Pump *pump, gdouble write_secs)
+{
+	g_autoptr(CbBurnRecord) record = cb_burn_record_new();
+	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autoptr(GError) error = NULL;
+	VerifyProgress progress = { .all_verifying = TRUE };
+	gint64 start;
+	gdouble secs;
+
+	for (guint64 done = 0; done < pump->total; done += pump->period) {
+		cb_burn_record_add(record, pump->pattern, pump->period);
+		g_checksum_update(checksum, pump->pattern, pump->period);
+	}
+	start = g_get_monotonic_time();
+	g_assert_true(verify_again(device, pump->total, g_checksum_get_string(checksum), record,
+				   &progress, NULL, &error));
+	g_assert_no_error(error);
+	secs = (gdouble) (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+	g_test_message("read back and verified at %.0f MB/s (1 GiB in %.2f s), %.2fx the write",
+		       (gdouble) pump->total / secs / 1e6, secs, write_secs / secs);
+}
+
 /*
  * 1 GiB from a pipe into a stdio drive with the default buffer, fed as the
  * daemon feeds it (a 1 MiB pipe, 1 MiB writes). CB_BURNER_BENCH_DIR picks
@@ -893,9 +1044,10 @@ test_burner_throughput(void)
 
 	g_assert_cmpint(g_stat(path, &st), ==, 0);
 	g_assert_cmpuint((guint64) st.st_size, ==, pump.total);
-	g_unlink(path);
 	g_test_message("%.0f MB/s (1 GiB in %.2f s into %s)", (gdouble) pump.total / secs / 1e6,
 		       secs, path);
+	test_burner_verify_throughput(device, &pump, secs);
+	g_unlink(path);
 	g_test_maximized_result((gdouble) pump.total / secs / 1e6, "%.0f MB/s",
 				(gdouble) pump.total / secs / 1e6);
 }
@@ -927,6 +1079,7 @@ main(int argc, char **argv)
 	g_test_add_func("/burner/writer-dies", test_burner_writer_dies);
 	g_test_add_func("/burner/simulate", test_burner_simulate);
 	g_test_add_func("/burner/busy", test_burner_busy);
+	g_test_add_func("/burner/verify", test_burner_verify);
 	g_test_add_func("/burner/blank-stdio", test_burner_blank_stdio);
 	g_test_add_func("/burner/no-drive", test_burner_no_drive);
 	g_test_add_func("/burner/throughput", test_burner_throughput);
