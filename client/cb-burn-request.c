@@ -189,34 +189,6 @@ cb_burn_key_file_discard(const CbBurnKeyFile *key, const gchar *path)
 		(void) unlink(path);
 }
 
-typedef struct {
-	gboolean done;
-	gchar *job;
-	GError *error;
-} CbBurnStart;
-
-static void
-cb_burn_on_started(GObject *source, GAsyncResult *result, gpointer data)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	CbBurnStart *start;
-
-	reply = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), NULL,
-								result, &error);
-	/* cancelled: the command gave up waiting and start is gone */
-	if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		return;
-	start = data;
-	start->done = TRUE;
-	if (reply == NULL) {
-		g_dbus_error_strip_remote_error(error);
-		start->error = g_steal_pointer(&error);
-		return;
-	}
-	g_variant_get(reply, "(o)", &start->job);
-}
-
 static GVariant *
 cb_burn_params(CbBurnCall *call, const gchar *drive, GUnixFDList *fds, GError **error)
 {
@@ -249,39 +221,24 @@ cb_burn_start_and_follow(const CbBurnArgs *args,
 	CbFollowFlags flags = CB_FOLLOW_CANCEL_ON_SIGNAL | (args->json ? CB_FOLLOW_JSON : 0) |
 			      (args->quiet ? CB_FOLLOW_QUIET : 0);
 	g_autoptr(CbFollow) follow = cb_follow_new(client, agent, flags);
-	g_autoptr(GCancellable) cancellable = g_cancellable_new();
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *job = NULL;
-	CbBurnStart start = { 0 };
 	GVariant *params = cb_burn_params(call, drive, fds, &error);
 
 	*failed = TRUE;
 	if (params == NULL)
 		return cb_follow_fail(follow, error);
-	*failed = FALSE;
 	if (agent != NULL)
 		cb_agent_set_starting(agent, TRUE);
-	cb_client_call(client, CB_MANAGER_PATH, CB_MANAGER_INTERFACE, call->method, params,
-		       G_VARIANT_TYPE("(o)"), fds, cancellable, cb_burn_on_started, &start);
-	if (!cb_follow_wait(follow, &start.done)) {
-		g_cancellable_cancel(cancellable);
-		g_set_error_literal(&error, CB_ERROR, CB_ERROR_CANCELLED,
-				    _("stopped waiting; if the service started the job, it goes "
-				      "on (“cryptburn jobs” lists the jobs)"));
-		return cb_follow_fail(follow, error);
-	}
-	job = g_steal_pointer(&start.job);
+	job = cb_follow_start_job(follow, CB_MANAGER_PATH, CB_MANAGER_INTERFACE, call->method,
+				  params, fds, failed, &error);
 	if (agent != NULL) {
 		if (job != NULL)
 			cb_agent_add_job(agent, job);
 		cb_agent_set_starting(agent, FALSE);
 	}
-	if (start.error != NULL) {
-		error = g_steal_pointer(&start.error);
-		/* the service's or the bus's own no; a timeout leaves it open */
-		*failed = error->domain == CB_ERROR || error->domain == G_DBUS_ERROR;
+	if (job == NULL)
 		return cb_follow_fail(follow, error);
-	}
 	if (!args->quiet && isatty(STDERR_FILENO)) {
 		g_autofree gchar *device = cb_client_describe_drive(client, drive);
 		g_printerr(_("Started job %s on %s.\n"), strrchr(job, '/') + 1, device);

@@ -11,34 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
-	gboolean done;
-	gchar *job;
-	GError *error;
-} CbBlankStart;
-
-static void
-cb_blank_on_started(GObject *source, GAsyncResult *result, gpointer data)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	CbBlankStart *start;
-
-	reply = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), NULL,
-								result, &error);
-	/* cancelled: the command gave up waiting and start is gone */
-	if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		return;
-	start = data;
-	start->done = TRUE;
-	if (reply == NULL) {
-		g_dbus_error_strip_remote_error(error);
-		start->error = g_steal_pointer(&error);
-		return;
-	}
-	g_variant_get(reply, "(o)", &start->job);
-}
-
 /* as cryptburn burn starts its job: the main loop runs while polkit may
  * ask on the terminal, and a signal meanwhile cancels the job as soon as
  * the service names it */
@@ -50,26 +22,14 @@ cb_blank_start_and_follow(CbClient *client,
 {
 	const gchar *drive_path = g_dbus_proxy_get_object_path(G_DBUS_PROXY(drive));
 	g_autoptr(CbFollow) follow = cb_follow_new(client, NULL, flags);
-	g_autoptr(GCancellable) cancellable = g_cancellable_new();
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *job = NULL;
-	CbBlankStart start = { 0 };
+	gboolean refused;
 
-	cb_client_call(client, drive_path, CB_DRIVE_INTERFACE, "Blank",
-		       g_variant_new("(@a{sv})", options), G_VARIANT_TYPE("(o)"), NULL, cancellable,
-		       cb_blank_on_started, &start);
-	if (!cb_follow_wait(follow, &start.done)) {
-		g_cancellable_cancel(cancellable);
-		g_set_error_literal(&error, CB_ERROR, CB_ERROR_CANCELLED,
-				    _("stopped waiting; if the service started the job, it goes "
-				      "on (“cryptburn jobs” lists the jobs)"));
+	job = cb_follow_start_job(follow, drive_path, CB_DRIVE_INTERFACE, "Blank",
+				  g_variant_new("(@a{sv})", options), NULL, &refused, &error);
+	if (job == NULL)
 		return cb_follow_fail(follow, error);
-	}
-	job = g_steal_pointer(&start.job);
-	if (start.error != NULL) {
-		error = g_steal_pointer(&start.error);
-		return cb_follow_fail(follow, error);
-	}
 	if (!(flags & CB_FOLLOW_QUIET) && isatty(STDERR_FILENO))
 		g_printerr(_("Started job %s on %s.\n"), strrchr(job, '/') + 1,
 			   cb_dbus_drive_get_device(drive));

@@ -431,6 +431,66 @@ cb_follow_fail(CbFollow *self, const GError *error)
 	return cb_follow_report(self, error, name);
 }
 
+typedef struct {
+	gboolean done;
+	gchar *job;
+	GError *error;
+} CbFollowStart;
+
+static void
+cb_follow_on_started(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	CbFollowStart *start;
+
+	reply = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), NULL,
+								result, &error);
+	/* cancelled: the command gave up waiting and start is gone */
+	if (reply == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	start = data;
+	start->done = TRUE;
+	if (reply == NULL) {
+		g_dbus_error_strip_remote_error(error);
+		start->error = g_steal_pointer(&error);
+		return;
+	}
+	g_variant_get(reply, "(o)", &start->job);
+}
+
+gchar *
+cb_follow_start_job(CbFollow *self,
+		    const gchar *object_path,
+		    const gchar *interface,
+		    const gchar *method,
+		    GVariant *parameters,
+		    GUnixFDList *fds,
+		    gboolean *refused,
+		    GError **error)
+{
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	CbFollowStart start = { 0 };
+
+	*refused = FALSE;
+	cb_client_call(self->client, object_path, interface, method, parameters,
+		       G_VARIANT_TYPE("(o)"), fds, cancellable, cb_follow_on_started, &start);
+	if (!cb_follow_wait(self, &start.done)) {
+		g_cancellable_cancel(cancellable);
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_CANCELLED,
+				    _("stopped waiting; if the service started the job, it goes "
+				      "on (“cryptburn jobs” lists the jobs)"));
+		return NULL;
+	}
+	if (start.error != NULL) {
+		/* the service's or the bus's own no; a timeout leaves it open */
+		*refused = start.error->domain == CB_ERROR || start.error->domain == G_DBUS_ERROR;
+		g_propagate_error(error, start.error);
+		return NULL;
+	}
+	return start.job;
+}
+
 int
 cb_follow_run(CbFollow *self, const gchar *job_path)
 {

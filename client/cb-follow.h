@@ -32,6 +32,20 @@ cb_follow_free(CbFollow *self);
 /* runs the main loop until *done; FALSE when a signal said to leave */
 gboolean
 cb_follow_wait(CbFollow *self, const gboolean *done);
+/* calls a method that starts a job and answers its path, "(o)", running
+ * the main loop meanwhile so that polkit and the agent can ask on the
+ * terminal. NULL with error when the service (or the bus) refused, then
+ * *refused is TRUE, or when a signal said to stop waiting
+ * (CB_ERROR_CANCELLED; the job may still have started) */
+gchar *
+cb_follow_start_job(CbFollow *self,
+		    const gchar *object_path,
+		    const gchar *interface,
+		    const gchar *method,
+		    GVariant *parameters,
+		    GUnixFDList *fds,
+		    gboolean *refused,
+		    GError **error);
 /* follows job_path to its end, reports the result, returns the exit status */
 int
 cb_follow_run(CbFollow *self, const gchar *job_path);
