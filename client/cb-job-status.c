@@ -22,6 +22,8 @@ cb_job_status_print_json(const gchar *job_path, CbDBusJob *job)
 	cb_json_add_int(b, "expected_end_time", (gint64) cb_dbus_job_get_expected_end_time(job));
 	cb_json_add_double(b, "fifo_fill", cb_dbus_job_get_fifo_fill(job));
 	cb_json_add_int(b, "fifo_empty_count", cb_dbus_job_get_fifo_empty_count(job));
+	cb_json_add_string(b, "write_mode", cb_dbus_job_get_write_mode(job));
+	cb_json_add_boolean(b, "underrun_proof", cb_dbus_job_get_underrun_proof(job));
 	json_builder_end_object(b);
 	cb_json_print(b, FALSE);
 }

@@ -306,17 +306,28 @@ cb_pipe_source_start(CbPipeSource *ps, GError **error)
 	return TRUE;
 }
 
-void
-cb_pipe_source_wait_prefill(CbPipeSource *ps)
+gboolean
+cb_pipe_source_wait_prefill(CbPipeSource *ps, gint64 timeout_usec)
 {
+	gint64 end_time = g_get_monotonic_time() + timeout_usec;
+	gboolean timed_out = FALSE;
+	gboolean done;
+
 	g_mutex_lock(&ps->lock);
-	while (ps->fill < ps->capacity && !ps->ended && !g_atomic_int_get(&ps->abort)) {
+	while (ps->fill < ps->capacity && !ps->ended && !g_atomic_int_get(&ps->abort) &&
+	       !timed_out) {
 		ps->reader_want = ps->capacity;
-		g_cond_wait(&ps->data_cond, &ps->lock);
+		if (timeout_usec < 0)
+			g_cond_wait(&ps->data_cond, &ps->lock);
+		else
+			timed_out = !g_cond_wait_until(&ps->data_cond, &ps->lock, end_time);
 	}
 	ps->reader_want = 0;
-	ps->prefilled = TRUE;
+	/* a wake-up and the deadline at once: the buffer decides */
+	done = ps->fill >= ps->capacity || ps->ended || g_atomic_int_get(&ps->abort);
+	ps->prefilled |= done;
 	g_mutex_unlock(&ps->lock);
+	return done;
 }
 
 void

@@ -32,9 +32,11 @@ cb_pipe_source_new(int fd, guint64 size, gsize buffer_bytes, CbPipeSource **ps_o
 gboolean
 cb_pipe_source_start(CbPipeSource *ps, GError **error);
 /* waits until the buffer is full, the input ended or the source was
- * aborted; the writer's waits count as empty buffers from then on */
-void
-cb_pipe_source_wait_prefill(CbPipeSource *ps);
+ * aborted, for at most timeout_usec (< 0: as long as it takes); returns
+ * whether it ended. The writer's waits count as empty buffers from then
+ * on. */
+gboolean
+cb_pipe_source_wait_prefill(CbPipeSource *ps, gint64 timeout_usec);
 void
 cb_pipe_source_get_status(CbPipeSource *ps, CbPipeSourceStatus *status);
 /* makes every read fail at once, stops filling, ends every wait */

@@ -51,6 +51,7 @@ typedef struct {
 	struct burn_session *session;
 	struct burn_disc *disc;
 	struct burn_write_opts *opts;
+	CbBurnStrategy strategy;
 	GCancellable *cancellable;
 	gulong cancel_id;
 } CbWriteJob;
@@ -207,20 +208,49 @@ cb_write_job_new(CbBurn *self,
 		burner_set_error(error, CB_ERROR_FAILED, _("cannot set up writing"));
 		return NULL;
 	}
-	/* one session, and the disc is closed after it */
+	/* one session, and the disc is closed after it; the rest is the
+	 * strategy's (cb-burn-strategy.c), once the disc is known */
 	burn_write_opts_set_multi(job->opts, 0);
-	burn_write_opts_set_simulate(job->opts, options->simulate ? 1 : 0);
-	burn_write_opts_set_underrun_proof(job->opts, 1);
 	burn_write_opts_set_fillup(job->opts, 0);
+	job->strategy.write_mode = "";
 	return g_steal_pointer(&job);
 }
 
-/* a drive that starts on an empty buffer waits for the pipeline at once;
- * cancelling aborts the source, which ends the wait too */
-static gboolean
-cb_write_job_prefill(CbWriteJob *job, GError **error)
+/* the buffer and the strategy, for a progress report */
+static void
+cb_write_job_status(CbWriteJob *job, CbBurnStatus *st, CbPipeSourceStatus *in)
 {
-	cb_pipe_source_wait_prefill(job->pipe);
+	cb_pipe_source_get_status(job->pipe, in);
+	st->fifo_fill = in->fill;
+	st->fifo_empty_count = in->empty_count;
+	st->write_mode = job->strategy.write_mode;
+	st->underrun_proof = job->strategy.underrun_proof;
+}
+
+/*
+ * A drive that starts on an empty buffer waits for the pipeline at once,
+ * and a real one may run dry in its first seconds: the drive starts only
+ * once the buffer is full (CbBurnOptions.fifo_bytes, 32 MiB by default,
+ * DESIGN 7), or holds the whole image. The buffer's fill is reported
+ * meanwhile. Cancelling aborts the source, which ends the wait too.
+ */
+static gboolean
+cb_write_job_prefill(CbWriteJob *job,
+		     CbBurnProgressFunc progress,
+		     gpointer user_data,
+		     GError **error)
+{
+	gboolean full = FALSE;
+
+	while (!full) {
+		CbBurnStatus st = { .phase = CB_BURN_PHASE_WRITING };
+		CbPipeSourceStatus in;
+
+		full = cb_pipe_source_wait_prefill(job->pipe, CB_BURN_POLL_USEC);
+		cb_write_job_status(job, &st, &in);
+		if (progress != NULL)
+			progress(&st, user_data);
+	}
 	if (g_cancellable_is_cancelled(job->cancellable)) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_CANCELLED,
 				    _("burning cancelled before writing"));
@@ -315,7 +345,7 @@ cb_write_job_wait(
 
 		if (status == BURN_DRIVE_IDLE)
 			break;
-		cb_pipe_source_get_status(job->pipe, &in);
+		cb_write_job_status(job, &st, &in);
 		/* cancel again on every round: the writer clears the flag when
 		 * it starts, so a cancel during BURN_DRIVE_SPAWNING is lost */
 		if (g_cancellable_is_cancelled(job->cancellable) || in.ended_short ||
@@ -327,8 +357,6 @@ cb_write_job_wait(
 		if (progress != NULL && status != BURN_DRIVE_SPAWNING) {
 			st.bytes_done = MIN((guint64) MAX(p.sector, 0) * CB_BURN_SECTOR, size);
 			st.phase = burner_phase(status, st.bytes_done, size);
-			st.fifo_fill = in.fill;
-			st.fifo_empty_count = in.empty_count;
 			progress(&st, user_data);
 		}
 		g_usleep(CB_BURN_POLL_USEC);
@@ -377,10 +405,9 @@ cb_burn_write(CbBurn *self,
 {
 	CbBurnOptions defaults = { 0 };
 	g_autoptr(CbWriteJob) job = NULL;
-	char reasons[BURN_REASONS_LEN] = "";
 	g_autofree gchar *start_errors = NULL;
+	CbBurnStatus last = { .phase = CB_BURN_PHASE_FIXATING, .bytes_done = size };
 	CbPipeSourceStatus in;
-	enum burn_write_types type;
 	gboolean stopped;
 	gboolean wrote_well;
 	gboolean cancelled;
@@ -415,30 +442,18 @@ cb_burn_write(CbBurn *self,
 		g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
 		burner_log_messages();
 		if (!cb_burn_check_disc(self, error) ||
-		    !cb_burn_check_space(self, size, NULL, error))
+		    !cb_burn_check_space(self, size, NULL, error) ||
+		    !cb_burn_strategy_choose(self, job->opts, job->disc, options, &job->strategy,
+					     error))
 			return FALSE;
-		/* on a stdio drive this throttles writing to the same speed */
-		burn_drive_set_speed(self->drive, 0, (int) MIN(options->speed_kbs, G_MAXINT));
-		/* SAO/DAO where the media wants the size up front (CD,
-		 * DVD-R), TAO otherwise; stdio drives get TAO */
-		type = burn_write_opts_auto_write_type(job->opts, job->disc, reasons, 0);
-		if (type == BURN_WRITE_NONE) {
-			burner_log_messages();
-			g_set_error(error, CB_ERROR, CB_ERROR_UNSUPPORTED_MEDIA,
-				    _("the disc in %s cannot be written this way: %s"),
-				    self->device, g_strstrip(reasons));
-			return FALSE;
-		}
 		/* with the write type known: on CD, TAO costs run-out blocks */
 		if (!cb_burn_check_space(self, size, job->opts, error))
 			return FALSE;
 	}
-	g_debug("%s: writing %s", self->device,
-		type == BURN_WRITE_SAO ? "SAO/DAO"
-				       : (type == BURN_WRITE_TAO ? "TAO" : "raw/packet"));
 
 	/* an input that dies now fails the job before the disc is touched */
-	if (!cb_pipe_source_start(job->pipe, error) || !cb_write_job_prefill(job, error) ||
+	if (!cb_pipe_source_start(job->pipe, error) ||
+	    !cb_write_job_prefill(job, progress, user_data, error) ||
 	    !cb_write_job_check_input(job, size, error)) {
 		g_clear_pointer(&job, cb_write_job_free);
 		burner_discard_messages();
@@ -452,7 +467,7 @@ cb_burn_write(CbBurn *self,
 	/* a cancel also aborts the source, and libburn pads an aborted
 	 * source with zeros: only a complete, well written image counts */
 	wrote_well = burn_drive_wrote_well(self->drive);
-	cb_pipe_source_get_status(job->pipe, &in);
+	cb_write_job_status(job, &last, &in);
 	cancelled =
 	    g_cancellable_is_cancelled(cancellable) && (stopped || in.done < size || !wrote_well);
 	input_ok = cancelled || cb_write_job_check_input(job, size, error);
@@ -482,10 +497,8 @@ cb_burn_write(CbBurn *self,
 	if (self->is_stdio && !options->simulate && !cb_burn_trim_stdio(self, size, error))
 		return FALSE;
 	if (progress != NULL) {
-		CbBurnStatus st = { .phase = CB_BURN_PHASE_FIXATING,
-				    .bytes_done = size,
-				    .fifo_empty_count = in.empty_count };
-		progress(&st, user_data);
+		last.fifo_fill = 0;
+		progress(&last, user_data);
 	}
 	return TRUE;
 }

@@ -9,8 +9,8 @@ G_BEGIN_DECLS
 
 /*
  * Shared by cb-burner.c (init, message queue, media, open and close),
- * cb-burn-write.c, cb-burn-verify.c and cb-burn-blank.c; not for the rest
- * of the daemon.
+ * cb-burn-write.c, cb-burn-strategy.c, cb-burn-verify.c and cb-burn-blank.c;
+ * not for the rest of the daemon.
  *
  * Threads: the helpers below run on whichever thread calls them, a job's
  * worker thread except during cb_burner_init/shutdown. Those documented
@@ -55,5 +55,23 @@ guint64
 cb_burn_free_bytes(CbBurn *self, struct burn_write_opts *opts);
 guint64
 cb_burn_used_bytes(CbBurn *self);
+
+/* how a write is done, in cb-burn-strategy.c */
+typedef struct {
+	const gchar *write_mode; /* "sao", "tao", "raw", "packet", "stdio" */
+	gboolean underrun_proof;
+	gboolean stream_recording;
+} CbBurnStrategy;
+
+/* sets speed, simulation, stream recording, underrun protection and the
+ * write type on opts for disc; fails with CB_ERROR_UNSUPPORTED_MEDIA when
+ * the drive and the disc cannot write it so; lock held */
+gboolean
+cb_burn_strategy_choose(CbBurn *self,
+			struct burn_write_opts *opts,
+			struct burn_disc *disc,
+			const CbBurnOptions *options,
+			CbBurnStrategy *strategy,
+			GError **error);
 
 G_END_DECLS

@@ -74,6 +74,10 @@ typedef struct {
 	guint64 bytes_done;	/* bytes the drive accepted, or read back */
 	gdouble fifo_fill;	/* 0..1 */
 	guint fifo_empty_count; /* times the fifo ran empty after the pre-fill */
+	/* while writing: how ("sao", "tao", "raw", "packet"; "stdio" for a
+	 * test drive), a static string; "" while reading back */
+	const gchar *write_mode;
+	gboolean underrun_proof; /* the drive's buffer underrun protection is on */
 } CbBurnStatus;
 
 /* called on the writing thread a few times a second */
@@ -81,10 +85,14 @@ typedef void (*CbBurnProgressFunc)(const CbBurnStatus *status, gpointer user_dat
 
 /*
  * Writes exactly size bytes read from fd (usually a pipe) as one track in
- * one session, closing the disc. Fails before writing anything when the
- * disc is missing (CB_ERROR_NO_MEDIA), not writable (UNSUPPORTED_MEDIA) or
- * too small (MEDIA_TOO_SMALL, naming both sizes). Cancelling stops the
- * drive (CB_ERROR_CANCELLED). fd is not closed.
+ * one session, closing the disc, in the write type libburn advises for the
+ * disc (SAO/DAO where it takes one, TAO otherwise). Fails before writing
+ * anything when the disc is missing (CB_ERROR_NO_MEDIA), not writable in
+ * any write type or, with options->simulate, not able to simulate
+ * (UNSUPPORTED_MEDIA) or too small (MEDIA_TOO_SMALL, naming both sizes).
+ * The drive starts only once the buffer holds min(buffer, size) bytes;
+ * progress is called while it fills, too. Cancelling stops the drive
+ * (CB_ERROR_CANCELLED). fd is not closed.
  */
 gboolean
 cb_burn_write(CbBurn *self,

@@ -50,6 +50,8 @@ struct _CbJob {
 	guint64 bytes_total;
 	guint fifo_permille;
 	guint fifo_empty_count;
+	gpointer write_mode; /* a static string of cb-burn-strategy.c, or NULL */
+	gint underrun_proof;
 	gint cancelable;
 
 	/* set by the worker before it ends, read after */

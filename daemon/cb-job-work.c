@@ -127,6 +127,8 @@ cb_job_on_burn_progress(const CbBurnStatus *status, gpointer data)
 	__atomic_store_n(&self->bytes_done, status->bytes_done, __ATOMIC_RELAXED);
 	g_atomic_int_set(&self->fifo_permille, (guint) (status->fifo_fill * 1000));
 	g_atomic_int_set(&self->fifo_empty_count, status->fifo_empty_count);
+	g_atomic_pointer_set(&self->write_mode, (gpointer) status->write_mode);
+	g_atomic_int_set(&self->underrun_proof, status->underrun_proof);
 }
 
 /* the pipeline writes into a pipe on a thread of its own while libburn

@@ -61,6 +61,7 @@ cb_job_new(guint id, CbJobSpec *spec)
 	cb_dbus_job_set_started_by_uid(self->iface, self->spec.uid);
 	cb_dbus_job_set_cancelable(self->iface, TRUE);
 	cb_dbus_job_set_checksum(self->iface, "");
+	cb_dbus_job_set_write_mode(self->iface, "");
 	cb_dbus_job_set_error_name(self->iface, "");
 	cb_dbus_job_set_error_message(self->iface, "");
 	cb_dbus_object_skeleton_set_job(self->object, self->iface);
@@ -131,6 +132,7 @@ cb_job_publish(CbJob *self)
 	guint64 total = __atomic_load_n(&self->bytes_total, __ATOMIC_RELAXED);
 	gint64 now = g_get_monotonic_time();
 	gdouble elapsed = (gdouble) (now - self->rate_time) / G_USEC_PER_SEC;
+	const gchar *write_mode;
 
 	cb_dbus_job_set_state(self->iface, cb_job_state_names[g_atomic_int_get(&self->state)]);
 	cb_dbus_job_set_phase(self->iface, cb_job_phase_names[g_atomic_int_get(&self->phase)]);
@@ -139,6 +141,9 @@ cb_job_publish(CbJob *self)
 	cb_dbus_job_set_progress(self->iface, total > 0 ? (gdouble) done / (gdouble) total : 0.0);
 	cb_dbus_job_set_fifo_fill(self->iface, g_atomic_int_get(&self->fifo_permille) / 1000.0);
 	cb_dbus_job_set_fifo_empty_count(self->iface, g_atomic_int_get(&self->fifo_empty_count));
+	write_mode = g_atomic_pointer_get(&self->write_mode);
+	cb_dbus_job_set_write_mode(self->iface, write_mode != NULL ? write_mode : "");
+	cb_dbus_job_set_underrun_proof(self->iface, g_atomic_int_get(&self->underrun_proof));
 	cb_dbus_job_set_cancelable(self->iface, g_atomic_int_get(&self->cancelable));
 
 	/* exponential average of the recent byte rate: steady enough for an

@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MiB (1024 * 1024)
@@ -150,6 +151,8 @@ typedef struct {
 	gdouble max_fill;
 	guint max_empty;
 	gint64 first_write; /* monotonic time of the first bytes written */
+	const gchar *write_mode;
+	gboolean underrun_proof;
 	GCancellable *cancel;
 	guint64 cancel_after; /* cancel once this many bytes were written */
 } Progress;
@@ -168,6 +171,8 @@ progress_cb(const CbBurnStatus *status, gpointer user_data)
 	p->saw_fixating |= status->phase == CB_BURN_PHASE_FIXATING;
 	p->max_fill = MAX(p->max_fill, status->fifo_fill);
 	p->max_empty = MAX(p->max_empty, status->fifo_empty_count);
+	p->write_mode = status->write_mode;
+	p->underrun_proof = status->underrun_proof;
 	g_assert_cmpfloat(status->fifo_fill, >=, 0.0);
 	g_assert_cmpfloat(status->fifo_fill, <=, 1.0);
 	if (p->cancel != NULL && status->bytes_done >= p->cancel_after)
@@ -248,7 +253,7 @@ test_burner_source(void)
 	src = cb_pipe_source_new(fd, 3 * MiB + 1000, 1 * MiB, &ps, &error);
 	g_assert_no_error(error);
 	g_assert_true(cb_pipe_source_start(ps, &error));
-	cb_pipe_source_wait_prefill(ps);
+	g_assert_true(cb_pipe_source_wait_prefill(ps, -1));
 	cb_pipe_source_get_status(ps, &st);
 	g_assert_cmpfloat(st.fill, ==, 1.0);
 	g_assert_cmpuint(st.done, ==, 1 * MiB);
@@ -269,7 +274,7 @@ test_burner_source(void)
 	src = cb_pipe_source_new(fd, 1 * MiB + 1, 4 * MiB, &ps, &error);
 	g_assert_no_error(error);
 	g_assert_true(cb_pipe_source_start(ps, &error));
-	cb_pipe_source_wait_prefill(ps);
+	g_assert_true(cb_pipe_source_wait_prefill(ps, -1));
 	g_assert_cmpint(source_drain(src, out, 4 * MiB), ==, 1 * MiB + 1);
 	burn_source_free(src);
 	g_assert_cmpint(read(fd, out, 1), ==, 1);
@@ -319,7 +324,7 @@ test_burner_source_abort(void)
 	src = cb_pipe_source_new(fd, 1 * MiB, 64 * 1024, &ps, &error);
 	g_assert_no_error(error);
 	g_assert_true(cb_pipe_source_start(ps, &error));
-	cb_pipe_source_wait_prefill(ps);
+	g_assert_true(cb_pipe_source_wait_prefill(ps, -1));
 	g_assert_cmpint(src->read_xt(src, out, 64 * 1024), ==, 64 * 1024);
 	aborter = g_thread_new("abort", abort_thread, ps);
 	g_assert_cmpint(src->read_xt(src, out, 2048), ==, -1);
@@ -330,6 +335,110 @@ test_burner_source_abort(void)
 	burn_source_free(src);
 	g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC);
 	feeder_finish(f, fd);
+}
+
+/* a pre-fill wait with a deadline says whether the buffer is full yet */
+static void
+test_burner_source_prefill(void)
+{
+	g_autofree guint8 *data = test_pattern(2 * MiB, 16);
+	g_autoptr(GCancellable) gate = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	CbPipeSourceStatus st;
+	CbPipeSource *ps = NULL;
+	struct burn_source *src;
+	gint64 start;
+	Feeder *f;
+	int fd = -1;
+
+	test_guard();
+	f = feeder_start(data, 2 * MiB, FALSE, gate, 256 * 1024, &fd);
+	src = cb_pipe_source_new(fd, 2 * MiB, 1 * MiB, &ps, &error);
+	g_assert_no_error(error);
+	g_assert_true(cb_pipe_source_start(ps, &error));
+	start = g_get_monotonic_time();
+	g_assert_false(cb_pipe_source_wait_prefill(ps, 100 * 1000));
+	g_assert_cmpint(g_get_monotonic_time() - start, >=, 100 * 1000);
+	cb_pipe_source_get_status(ps, &st);
+	g_assert_cmpfloat(st.fill, ==, 0.25);
+	g_cancellable_cancel(gate);
+	g_assert_true(cb_pipe_source_wait_prefill(ps, -1));
+	cb_pipe_source_get_status(ps, &st);
+	g_assert_cmpfloat(st.fill, ==, 1.0);
+	/* and once full, at once */
+	g_assert_true(cb_pipe_source_wait_prefill(ps, 0));
+	burn_source_free(src);
+	feeder_finish(f, fd);
+}
+
+/* what the write reports while the feeder holds back in the pre-fill */
+typedef struct {
+	const gchar *path;
+	GCancellable *gate;
+	guint held_reports;	 /* reports while the gate was closed */
+	gdouble held_fill;	 /* the fill then */
+	guint64 held_file_size;	 /* the largest size of the drive's file then */
+	guint64 held_bytes_done; /* the largest bytes_done then */
+	gdouble fill_before_write;
+	guint64 last_done;
+} PrefillProgress;
+
+static void
+prefill_progress_cb(const CbBurnStatus *status, gpointer user_data)
+{
+	PrefillProgress *p = user_data;
+	struct stat st;
+
+	p->last_done = status->bytes_done;
+	if (status->bytes_done == 0)
+		p->fill_before_write = MAX(p->fill_before_write, status->fifo_fill);
+	if (g_cancellable_is_cancelled(p->gate))
+		return;
+	p->held_reports++;
+	p->held_fill = status->fifo_fill;
+	p->held_bytes_done = MAX(p->held_bytes_done, status->bytes_done);
+	if (stat(p->path, &st) == 0)
+		p->held_file_size = MAX(p->held_file_size, (guint64) st.st_size);
+	/* about a quarter of a second of reports, then the rest of the data */
+	if (p->held_reports == 5)
+		g_cancellable_cancel(p->gate);
+}
+
+/*
+ * The drive starts only on a full buffer: while the pipe has delivered
+ * 3 of 4 MiB nothing reaches the drive's file, and the write starts once
+ * the buffer reported full. The fill is reported meanwhile.
+ */
+static void
+test_burner_prefill_before_write(void)
+{
+	g_autofree gchar *device = test_device("prefill.img");
+	g_autofree guint8 *data = test_pattern(8 * MiB, 17);
+	g_autoptr(GCancellable) gate = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	CbBurnOptions options = { .fifo_bytes = 4 * MiB };
+	PrefillProgress progress = { .path = device + strlen("stdio:"), .gate = gate };
+	CbBurn *burn;
+	Feeder *f;
+	int fd = -1;
+
+	test_guard();
+	burn = cb_burn_open(device, 0, &error);
+	g_assert_no_error(error);
+	f = feeder_start(data, 8 * MiB, FALSE, gate, 3 * MiB, &fd);
+	g_assert_true(cb_burn_write(burn, fd, 8 * MiB, &options, prefill_progress_cb, &progress,
+				    NULL, &error));
+	g_assert_no_error(error);
+	feeder_finish(f, fd);
+	cb_burn_close(burn, FALSE);
+
+	g_assert_cmpuint(progress.held_reports, ==, 5);
+	g_assert_cmpfloat(progress.held_fill, ==, 0.75);
+	g_assert_cmpuint(progress.held_bytes_done, ==, 0);
+	g_assert_cmpuint(progress.held_file_size, ==, 0);
+	g_assert_cmpfloat(progress.fill_before_write, ==, 1.0);
+	g_assert_cmpuint(progress.last_done, ==, 8 * MiB);
+	assert_file_is_image(device, data, 8 * MiB);
 }
 
 static void
@@ -355,6 +464,11 @@ test_burner_write_pattern(void)
 	g_assert_true(progress.saw_fixating);
 	/* the pre-fill took the whole image: the drive never waited */
 	g_assert_cmpuint(progress.max_empty, ==, 0);
+	/* libburn's TAO on a file, reported as what it is; libburn 1.5.4
+	 * announces underrun protection for a stdio drive (a file never
+	 * runs dry) */
+	g_assert_cmpstr(progress.write_mode, ==, "stdio");
+	g_assert_true(progress.underrun_proof);
 }
 
 static void
@@ -725,6 +839,8 @@ test_burner_simulate(void)
 	g_assert_no_error(error);
 	cb_burn_close(burn, FALSE);
 	g_assert_cmpuint(progress.last_done, ==, 2 * MiB);
+	/* libburn simulates on every stdio drive */
+	g_assert_cmpstr(progress.write_mode, ==, "stdio");
 	/* everything ran, nothing was written */
 	g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
 	g_assert_cmpstr(contents, ==, "old");
@@ -1067,6 +1183,8 @@ main(int argc, char **argv)
 
 	g_test_add_func("/burner/source", test_burner_source);
 	g_test_add_func("/burner/source-abort", test_burner_source_abort);
+	g_test_add_func("/burner/source-prefill", test_burner_source_prefill);
+	g_test_add_func("/burner/prefill-before-write", test_burner_prefill_before_write);
 	g_test_add_func("/burner/write-pattern", test_burner_write_pattern);
 	g_test_add_func("/burner/query", test_burner_query);
 	g_test_add_func("/burner/too-small", test_burner_too_small);
