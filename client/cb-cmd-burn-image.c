@@ -5,6 +5,7 @@
 #include "cb-config.h"
 #include "cb-error.h"
 #include "cb-exit.h"
+#include "cb-image-input.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,31 +16,6 @@
 #include <unistd.h>
 
 /* the image is opened here, as the user; the service gets the descriptor */
-static int
-cb_burn_image_open(const gchar *name, GError **error)
-{
-	int fd;
-
-	if (g_strcmp0(name, "-") == 0) {
-		if (isatty(STDIN_FILENO)) {
-			g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-					    _("standard input is a terminal; pipe an image into "
-					      "it or name an image file"));
-			return -1;
-		}
-		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
-			g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-				    _("cannot read standard input: %s"), g_strerror(errno));
-		return fd;
-	}
-	fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot open %s: %s"), name,
-			    g_strerror(errno));
-	return fd;
-}
-
 /* the size when the descriptor can tell it: from where it stands to the end */
 static gboolean
 cb_burn_image_size(int fd, const gchar *name, guint64 *size, GError **error)
@@ -126,7 +102,7 @@ cb_cmd_burn_image(int argc, char **argv)
 		return cb_exit_report(error);
 	}
 	name = g_strcmp0(files[0], "-") == 0 ? _("standard input") : files[0];
-	call.image_fd = cb_burn_image_open(files[0], &error);
+	call.image_fd = cb_image_input_open(files[0], args.crypt.passphrase_fd, &error);
 	if (call.image_fd < 0)
 		return cb_exit_report(error);
 	if (given_size > 0) {

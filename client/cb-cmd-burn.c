@@ -4,35 +4,9 @@
 #include "cb-burn-request.h"
 #include "cb-config.h"
 #include "cb-exit.h"
+#include "cb-iso-args.h"
 
 #include <glib/gi18n.h>
-
-/* the ISO 9660 options of "cryptburn image", passed on to BurnFiles */
-typedef struct {
-	gchar *volume_id;
-	gchar *application_id;
-	gchar *publisher;
-	gchar *preparer;
-	gchar *system_id;
-	gchar **grafts;
-	gboolean no_md5;
-	gboolean compress;
-	gchar **sources;
-} CbBurnIsoArgs;
-
-static void
-cb_burn_iso_args_clear(CbBurnIsoArgs *args)
-{
-	g_free(args->volume_id);
-	g_free(args->application_id);
-	g_free(args->publisher);
-	g_free(args->preparer);
-	g_free(args->system_id);
-	g_strfreev(args->grafts);
-	g_strfreev(args->sources);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbBurnIsoArgs, cb_burn_iso_args_clear)
 
 /* the service's reader does not run in our directory; it resolves the
  * rest (symlinks, "..") as the kernel does, so only prefix the cwd */
@@ -63,26 +37,8 @@ cb_burn_absolute_graft(const gchar *spec, const gchar *cwd)
 	return g_strdup_printf("%.*s=%s", (int) (p - spec), spec, local);
 }
 
-static gboolean
-cb_burn_validate(const CbBurnIsoArgs *iso, GError **error)
-{
-	if ((iso->sources == NULL || iso->sources[0] == NULL) && iso->grafts == NULL) {
-		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-				    _("name at least one SOURCE to burn"));
-		return FALSE;
-	}
-	for (guint i = 0; iso->sources != NULL && iso->sources[i] != NULL; i++) {
-		if (iso->sources[i][0] == '\0') {
-			g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-					    _("a SOURCE is an empty name"));
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
 static void
-cb_burn_add_iso_options(const CbBurnIsoArgs *iso, GVariantDict *options, const gchar *cwd)
+cb_burn_add_iso_options(const CbIsoArgs *iso, GVariantDict *options, const gchar *cwd)
 {
 	const struct {
 		const gchar *name;
@@ -114,7 +70,7 @@ int
 cb_cmd_burn(int argc, char **argv)
 {
 	g_auto(CbBurnArgs) args = CB_BURN_ARGS_INIT;
-	g_auto(CbBurnIsoArgs) iso = { 0 };
+	g_auto(CbIsoArgs) iso = { 0 };
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GArray) entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
 	g_autoptr(GError) error = NULL;
@@ -122,27 +78,6 @@ cb_cmd_burn(int argc, char **argv)
 	g_autofree gchar *cwd = g_get_current_dir();
 	g_auto(GVariantDict) options = G_VARIANT_DICT_INIT(NULL);
 	CbBurnCall call = { .method = "BurnFiles", .image_fd = -1, .options = &options };
-	const GOptionEntry iso_entries[] = {
-		{ "volume-id", 0, 0, G_OPTION_ARG_STRING, &iso.volume_id,
-		  N_("ISO volume id and LUKS2 label, up to 32 characters"), N_("ID") },
-		{ "application-id", 0, 0, G_OPTION_ARG_STRING, &iso.application_id,
-		  N_("ISO application id"), N_("TEXT") },
-		{ "publisher", 0, 0, G_OPTION_ARG_STRING, &iso.publisher, N_("ISO publisher id"),
-		  N_("TEXT") },
-		{ "preparer", 0, 0, G_OPTION_ARG_STRING, &iso.preparer, N_("ISO data preparer id"),
-		  N_("TEXT") },
-		{ "system-id", 0, 0, G_OPTION_ARG_STRING, &iso.system_id, N_("ISO system id"),
-		  N_("TEXT") },
-		{ "graft", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &iso.grafts,
-		  N_("Put LOCAL at DISC/PATH on the disc (repeatable)"), N_("DISC/PATH=LOCAL") },
-		{ "no-md5", 0, 0, G_OPTION_ARG_NONE, &iso.no_md5,
-		  N_("Leave out the ISO MD5 tags (xorriso -check_media cannot verify then)"),
-		  NULL },
-		{ "compress", 0, 0, G_OPTION_ARG_NONE, &iso.compress,
-		  N_("Compress the files' contents (zisofs; Linux reads them transparently)"),
-		  NULL },
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &iso.sources, NULL, NULL },
-	};
 
 	context = g_option_context_new(_("SOURCE…"));
 	g_option_context_set_summary(
@@ -154,11 +89,11 @@ cb_cmd_burn(int argc, char **argv)
 	      "--passphrase-fd is given. Ctrl-C cancels the burn; a write-once disc is\n"
 	      "then unusable."));
 	g_option_context_set_description(context, cb_exit_help());
-	g_array_append_vals(entries, iso_entries, G_N_ELEMENTS(iso_entries));
+	cb_iso_args_add_entries(&iso, entries, TRUE);
 	cb_burn_args_add_entries(&args, entries);
 	if (!cb_config_parse(context, (const GOptionEntry *) entries->data, &argc, &argv, &error))
 		return cb_exit_report(error);
-	if (!cb_burn_validate(&iso, &error))
+	if (!cb_iso_args_validate(&iso, _("name at least one SOURCE to burn"), &error))
 		return cb_exit_report(error);
 
 	for (guint i = 0; iso.sources != NULL && iso.sources[i] != NULL; i++)

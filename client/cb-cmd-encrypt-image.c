@@ -8,6 +8,7 @@
 #include "cb-error.h"
 #include "cb-exit.h"
 #include "cb-fd-source.h"
+#include "cb-image-input.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,28 +65,6 @@ cb_encrypt_image_source_close(gpointer data)
 	g_clear_pointer(&self->source, cb_fd_source_free);
 }
 
-static int
-cb_encrypt_image_open_input(const gchar *input, gboolean passphrase_on_stdin, GError **error)
-{
-	int fd;
-
-	if (g_strcmp0(input, "-") == 0) {
-		if (passphrase_on_stdin) {
-			g_set_error_literal(
-			    error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-			    _("standard input carries the image, so the passphrase cannot come "
-			      "from it; use --passphrase-file or another --passphrase-fd"));
-			return -1;
-		}
-		return dup(STDIN_FILENO);
-	}
-	fd = open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot open %s: %s"), input,
-			    g_strerror(errno));
-	return fd;
-}
-
 static gboolean
 cb_encrypt_image_execute(CbEncryptImageArgs *args, GError **error)
 {
@@ -116,8 +95,8 @@ cb_encrypt_image_execute(CbEncryptImageArgs *args, GError **error)
 		return FALSE;
 	image_source.name =
 	    g_strcmp0(args->inputs[0], "-") == 0 ? _("standard input") : args->inputs[0];
-	image_source.fd = cb_encrypt_image_open_input(
-	    args->inputs[0], args->common.crypt.passphrase_fd == STDIN_FILENO, error);
+	image_source.fd =
+	    cb_image_input_open(args->inputs[0], args->common.crypt.passphrase_fd, error);
 	if (image_source.fd < 0)
 		return FALSE;
 	ok = cb_encrypt_run(&args->common, desc, metadata, &source, error);

@@ -4,6 +4,7 @@
 #include "cb-config.h"
 #include "cb-encrypt.h"
 #include "cb-exit.h"
+#include "cb-iso-args.h"
 #include "cb-iso.h"
 #include "cb-volume-id.h"
 
@@ -11,28 +12,14 @@
 
 typedef struct {
 	CbEncryptArgs common;
-	gchar *volume_id;
-	gchar *application_id;
-	gchar *publisher;
-	gchar *preparer;
-	gchar *system_id;
-	gchar **grafts;
-	gboolean no_md5;
-	gboolean compress;
-	gchar **sources;
+	CbIsoArgs iso;
 } CbImageArgs;
 
 static void
 cb_image_args_clear(CbImageArgs *args)
 {
 	cb_encrypt_args_clear(&args->common);
-	g_free(args->volume_id);
-	g_free(args->application_id);
-	g_free(args->publisher);
-	g_free(args->preparer);
-	g_free(args->system_id);
-	g_strfreev(args->grafts);
-	g_strfreev(args->sources);
+	cb_iso_args_clear(&args->iso);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbImageArgs, cb_image_args_clear)
@@ -74,25 +61,6 @@ cb_image_on_warning(const gchar *message, gpointer data)
 }
 
 static gboolean
-cb_image_validate(const CbImageArgs *args, GError **error)
-{
-	if ((args->sources == NULL || args->sources[0] == NULL) && args->grafts == NULL) {
-		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-				    _("name at least one SOURCE to put in the image"));
-		return FALSE;
-	}
-	/* "" would mean the current directory to every path function */
-	for (guint i = 0; args->sources != NULL && args->sources[i] != NULL; i++) {
-		if (args->sources[i][0] == '\0') {
-			g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-					    _("a SOURCE is an empty name"));
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-static gboolean
 cb_image_execute(CbImageArgs *args, GError **error)
 {
 	const CbFormatDesc *desc;
@@ -106,32 +74,33 @@ cb_image_execute(CbImageArgs *args, GError **error)
 		.data = &image_source,
 	};
 
-	if (!cb_image_validate(args, error))
+	if (!cb_iso_args_validate(&args->iso, _("name at least one SOURCE to put in the image"),
+				  error))
 		return FALSE;
-	metadata->volume_id = args->volume_id != NULL
-				  ? g_strdup(args->volume_id)
-				  : cb_volume_id_default((const gchar *const *) args->sources);
+	metadata->volume_id = args->iso.volume_id != NULL
+				  ? g_strdup(args->iso.volume_id)
+				  : cb_volume_id_default((const gchar *const *) args->iso.sources);
 	/* everything that can be refused is refused before the passphrase is asked */
 	desc = cb_encrypt_prepare(&args->common, metadata, error);
 	if (desc == NULL)
 		return FALSE;
 	iso_options.volume_id = metadata->volume_id;
-	iso_options.application_id = args->application_id;
-	iso_options.publisher = args->publisher;
-	iso_options.preparer = args->preparer;
-	iso_options.system_id = args->system_id;
-	iso_options.no_md5 = args->no_md5;
-	iso_options.compress = args->compress;
+	iso_options.application_id = args->iso.application_id;
+	iso_options.publisher = args->iso.publisher;
+	iso_options.preparer = args->iso.preparer;
+	iso_options.system_id = args->iso.system_id;
+	iso_options.no_md5 = args->iso.no_md5;
+	iso_options.compress = args->iso.compress;
 	builder = cb_iso_builder_new(&iso_options, error);
 	if (builder == NULL)
 		return FALSE;
 	cb_iso_builder_set_warning_func(builder, cb_image_on_warning, args);
-	for (guint i = 0; args->sources != NULL && args->sources[i] != NULL; i++) {
-		if (!cb_iso_builder_add_source(builder, args->sources[i], error))
+	for (guint i = 0; args->iso.sources != NULL && args->iso.sources[i] != NULL; i++) {
+		if (!cb_iso_builder_add_source(builder, args->iso.sources[i], error))
 			return FALSE;
 	}
-	for (guint i = 0; args->grafts != NULL && args->grafts[i] != NULL; i++) {
-		if (!cb_iso_builder_add_graft_spec(builder, args->grafts[i], error))
+	for (guint i = 0; args->iso.grafts != NULL && args->iso.grafts[i] != NULL; i++) {
+		if (!cb_iso_builder_add_graft_spec(builder, args->iso.grafts[i], error))
 			return FALSE;
 	}
 	image_source.builder = builder;
@@ -146,31 +115,12 @@ cb_cmd_image(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *summary = NULL;
 	g_autofree gchar *formats = NULL;
-	const GOptionEntry entries[] = {
-		{ "volume-id", 0, 0, G_OPTION_ARG_STRING, &args.volume_id,
-		  N_("ISO volume id and LUKS2 label, up to 32 characters"), N_("ID") },
-		{ "application-id", 0, 0, G_OPTION_ARG_STRING, &args.application_id,
-		  N_("ISO application id"), N_("TEXT") },
-		{ "publisher", 0, 0, G_OPTION_ARG_STRING, &args.publisher, N_("ISO publisher id"),
-		  N_("TEXT") },
-		{ "preparer", 0, 0, G_OPTION_ARG_STRING, &args.preparer, N_("ISO data preparer id"),
-		  N_("TEXT") },
-		{ "system-id", 0, 0, G_OPTION_ARG_STRING, &args.system_id, N_("ISO system id"),
-		  N_("TEXT") },
-		{ "graft", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args.grafts,
-		  N_("Put LOCAL at DISC/PATH in the image (repeatable)"), N_("DISC/PATH=LOCAL") },
-		{ "compress", 0, 0, G_OPTION_ARG_NONE, &args.compress,
-		  N_("Compress file contents with zisofs (read transparently by Linux)"), NULL },
-		{ "no-md5", 0, 0, G_OPTION_ARG_NONE, &args.no_md5,
-		  N_("Leave out the ISO MD5 tags (faster, but xorriso -check_media cannot verify)"),
-		  NULL },
-		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args.sources, NULL,
-		  NULL },
-		{ NULL },
-	};
-	g_autofree GOptionEntry *all = cb_encrypt_args_entries(&args.common, entries);
+	g_autoptr(GArray) entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
+	g_autofree GOptionEntry *all = NULL;
 	g_autofree gchar *formats_help = cb_encrypt_formats_help();
 
+	cb_iso_args_add_entries(&args.iso, entries, FALSE);
+	all = cb_encrypt_args_entries(&args.common, (const GOptionEntry *) entries->data);
 	summary =
 	    g_strdup(_("Makes an encrypted disc image of the SOURCEs: a directory's contents go "
 		       "to the image root,\na file goes to the root. The passphrase is asked "

@@ -206,14 +206,6 @@ cb_loop_aes_create(const CbFormatParams *params, GError **error)
 	return g_steal_pointer(&format);
 }
 
-static gboolean
-cb_loop_aes_check_metadata(const CbMetadata *metadata, GError **error)
-{
-	(void) metadata;
-	(void) error;
-	return TRUE;
-}
-
 gboolean
 cb_loop_aes_read_key_info(GBytes *armored, CbImageInfo *info, GError **error)
 {
@@ -328,5 +320,6 @@ const CbFormatDesc cb_format_loop_aes = {
 	.header_size = CB_LOOP_AES_HEADER_SIZE,
 	.create = cb_loop_aes_create,
 	.probe = cb_loop_aes_probe,
-	.check_metadata = cb_loop_aes_check_metadata,
+	/* holds a serial and a checksum as enciso did */
+	.check_metadata = NULL,
 };
