@@ -2,26 +2,16 @@
 
 /*
  * Reading a written disc back: cb_burn_verify() compares the disc's first
- * bytes with what went into the drive, and CbBurnRecord remembers enough
- * of that to say where they differ.
+ * bytes, as the backend reads them (cb-burn-read.c for libburn), with
+ * what went into the drive, and CbBurnRecord remembers enough of that to
+ * say where they differ.
  *
  * Threads: cb_burn_verify() runs on a job's worker thread; a record is fed
  * on whichever thread writes (the pipeline's writer thread for a job) and
  * read once that thread has been joined.
- *
- * libburn facts this file relies on (libburn 1.5.4):
- * - burn_read_data() reads a stdio drive's file too, so test drives verify
- *   as discs do. It wants a 2048-aligned address, works through its own
- *   64 KiB buffer, and on a read error retries block by block before it
- *   returns 0 with the count of good bytes read.
- * - It reads without burner_lock, as a write's status polling does: it
- *   touches only the drive's own state, and the message queue has its own
- *   lock.
- * - A stdio drive's writer fsync()s the file when it ends ("syncing cache
- *   (stdio fsync)"), so its pages are clean and can be dropped.
  */
 
-#include "cb-burner-private.h"
+#include "cb-drive-backend.h"
 
 #include "cb-crypto.h"
 #include "cb-error.h"
@@ -36,6 +26,7 @@
 
 /* 32 blocks: what a drive reads in one command, and fine enough to point
  * at a bad spot on the disc */
+#define CB_BURN_SECTOR 2048
 #define CB_RECORD_WINDOW (32 * CB_BURN_SECTOR)
 /* one read between two looks at the cancellable: about 0.1 s on a CD */
 #define CB_VERIFY_CHUNK (1024 * 1024)
@@ -142,7 +133,7 @@ cb_burn_check_window(CbBurn *self,
 		    _("verification failed: the disc in %s reads back differently from what was "
 		      "written, first in blocks %s to %s (2048 bytes each; bytes %s to %s); "
 		      "write the image again, on a new disc"),
-		    self->device, first_block, last_block, first_byte, last_byte);
+		    cb_burn_get_device(self), first_block, last_block, first_byte, last_byte);
 	return FALSE;
 }
 
@@ -159,60 +150,6 @@ cb_burn_check_windows(CbBurn *self,
 		if (!cb_burn_check_window(self, read_back, written, *checked, size, error))
 			return FALSE;
 	return TRUE;
-}
-
-/* a drive that has just been grabbed again may need a moment to see its
- * disc; lock taken */
-static gboolean
-cb_burn_check_readable(CbBurn *self, GError **error)
-{
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
-
-	if (!burner_status_is_present(cb_burn_disc_status(self))) {
-		burner_discard_messages();
-		g_set_error(error, CB_ERROR, CB_ERROR_NO_MEDIA,
-			    _("the disc left %s before it could be read back to verify it"),
-			    self->device);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* a test drive reads back from its disk, as a drive reads the disc, and
- * not from the page cache that still holds what was just written */
-static void
-cb_burn_drop_cache(CbBurn *self)
-{
-	int fd;
-
-	if (!self->is_stdio)
-		return;
-	fd = open(self->device + strlen("stdio:"), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return;
-	/* only clean pages can go */
-	if (fdatasync(fd) == 0)
-		(void) posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	close(fd);
-}
-
-static gboolean
-cb_burn_read_chunk(CbBurn *self, guint64 offset, guint8 *buf, gsize len, GError **error)
-{
-	off_t got = 0;
-	g_autofree gchar *block = NULL;
-	g_autofree gchar *what = NULL;
-
-	if (burn_read_data(self->drive, (off_t) offset, (char *) buf, (off_t) len, &got, 0) > 0 &&
-	    (gsize) got == len)
-		return TRUE;
-	/* the good bytes it counts end where the bad block starts */
-	block = cb_burn_u64((offset + (guint64) MAX(got, 0)) / CB_BURN_SECTOR);
-	what = g_strdup_printf(_("verification failed: cannot read block %s of the disc in %s; "
-				 "the disc may be damaged, write the image again on a new disc"),
-			       block, self->device);
-	burner_set_error(error, CB_ERROR_FAILED, what);
-	return FALSE;
 }
 
 /* the SHA-256 of what was read, in hex as the pipeline gives it */
@@ -232,11 +169,13 @@ cb_burn_verify(CbBurn *self,
 	       guint64 size,
 	       const gchar *sha256,
 	       CbBurnRecord *written,
+	       CbBurnReadBackFunc read_back_func,
 	       CbBurnProgressFunc progress,
 	       gpointer user_data,
 	       GCancellable *cancellable,
 	       GError **error)
 {
+	const CbDriveBackend *backend = cb_drive_backend_get();
 	g_autoptr(CbBurnRecord) read_back = cb_burn_record_new();
 	g_auto(CbMd) sha = NULL;
 	g_autofree guint8 *buf = NULL;
@@ -248,11 +187,10 @@ cb_burn_verify(CbBurn *self,
 	g_return_val_if_fail(sha256 != NULL, FALSE);
 	g_return_val_if_fail(written != NULL, FALSE);
 
-	if (!cb_burn_check_readable(self, error))
+	if (!backend->read_start(self, error))
 		return FALSE;
 	/* its last window ends where the image does, as the read-back's */
 	cb_burn_record_finish(written);
-	cb_burn_drop_cache(self);
 	if (gcry_md_open(&sha, GCRY_MD_SHA256, 0) != 0)
 		g_error("libgcrypt has no SHA-256");
 	buf = g_malloc(CB_VERIFY_CHUNK);
@@ -261,10 +199,11 @@ cb_burn_verify(CbBurn *self,
 
 		if (g_cancellable_is_cancelled(cancellable)) {
 			g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED,
-				    _("verifying the disc in %s cancelled"), self->device);
+				    _("verifying the disc in %s cancelled"),
+				    cb_burn_get_device(self));
 			return FALSE;
 		}
-		if (!cb_burn_read_chunk(self, done, buf, len, error))
+		if (!backend->read(self, done, buf, len, error))
 			return FALSE;
 		gcry_md_write(sha, buf, len);
 		cb_burn_record_add(read_back, buf, len);
@@ -276,6 +215,9 @@ cb_burn_verify(CbBurn *self,
 		/* stop at the first difference: the rest cannot mend it */
 		if (!cb_burn_check_windows(self, read_back, written, &checked, size, error))
 			return FALSE;
+		if (read_back_func != NULL &&
+		    !read_back_func(done - len, buf, len, user_data, error))
+			return FALSE;
 	}
 	cb_burn_record_finish(read_back);
 	if (!cb_burn_check_windows(self, read_back, written, &checked, size, error))
@@ -285,51 +227,10 @@ cb_burn_verify(CbBurn *self,
 		g_set_error(error, CB_ERROR, CB_ERROR_CHECKSUM_MISMATCH,
 			    _("verification failed: the disc in %s reads back with SHA-256 %s, but "
 			      "what was written has %s; write the image again, on a new disc"),
-			    self->device, digest, sha256);
+			    cb_burn_get_device(self), digest, sha256);
 		return FALSE;
 	}
-	burner_log_messages();
-	g_debug("%s: %" G_GUINT64_FORMAT " bytes read back and verified", self->device, size);
+	g_debug("%s: %" G_GUINT64_FORMAT " bytes read back and verified", cb_burn_get_device(self),
+		size);
 	return TRUE;
-}
-
-gboolean
-cb_burner_test_corrupt(const gchar *device, guint64 offset, GError **error)
-{
-	const gchar *path;
-	struct stat st;
-	guint8 byte = 0;
-	int fd;
-	gboolean ok;
-
-	if (!g_str_has_prefix(device, "stdio:")) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    _("the test hook that corrupts a written disc acts only on test "
-			      "drives, not on %s"),
-			    device);
-		return FALSE;
-	}
-	path = device + strlen("stdio:");
-	/* the test drive's own file, named by root on the command line */
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (guint64) st.st_size <= offset) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    _("test hook: cannot corrupt byte %" G_GUINT64_FORMAT " of %s: %s"),
-			    offset, path, fd < 0 ? g_strerror(errno) : _("no such byte"));
-		if (fd >= 0)
-			close(fd);
-		return FALSE;
-	}
-	ok = pread(fd, &byte, 1, (off_t) offset) == 1;
-	byte ^= 0xff;
-	ok = ok && pwrite(fd, &byte, 1, (off_t) offset) == 1;
-	if (!ok)
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    _("test hook: cannot corrupt byte %" G_GUINT64_FORMAT " of %s: %s"),
-			    offset, path, g_strerror(errno));
-	else
-		g_message("test hook: flipped byte %" G_GUINT64_FORMAT " of %s", offset, path);
-	close(fd);
-	return ok;
 }

@@ -394,14 +394,14 @@ cb_burn_trim_stdio(CbBurn *self, guint64 size, GError **error)
 }
 
 gboolean
-cb_burn_write(CbBurn *self,
-	      int fd,
-	      guint64 size,
-	      const CbBurnOptions *options,
-	      CbBurnProgressFunc progress,
-	      gpointer user_data,
-	      GCancellable *cancellable,
-	      GError **error)
+cb_libburn_write(CbBurn *self,
+		 int fd,
+		 guint64 size,
+		 const CbBurnOptions *options,
+		 CbBurnProgressFunc progress,
+		 gpointer user_data,
+		 GCancellable *cancellable,
+		 GError **error)
 {
 	CbBurnOptions defaults = { 0 };
 	g_autoptr(CbWriteJob) job = NULL;

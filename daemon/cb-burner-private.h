@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include "cb-burner.h"
+#include "cb-drive-backend.h"
 
 #include <libburn/libburn.h>
 
 G_BEGIN_DECLS
 
 /*
- * Shared by cb-burner.c (init, message queue, media, open and close),
- * cb-burn-write.c, cb-burn-strategy.c, cb-burn-verify.c and cb-burn-blank.c;
+ * The libburn backend, shared by cb-burner.c (init, message queue, media,
+ * open and close, the backend table), cb-burn-write.c,
+ * cb-burn-strategy.c, cb-burn-read.c and cb-burn-blank.c;
  * not for the rest of the daemon.
  *
  * Threads: the helpers below run on whichever thread calls them, a job's
@@ -55,6 +56,36 @@ guint64
 cb_burn_free_bytes(CbBurn *self, struct burn_write_opts *opts);
 guint64
 cb_burn_used_bytes(CbBurn *self);
+/* DVD-RAM, restricted-overwrite DVD-RW, DVD+RW (DL), BD-RE */
+gboolean
+cb_burn_profile_is_overwritable(int profile);
+/* an overwritable disc that has never been formatted; lock held */
+gboolean
+cb_burn_is_unformatted(CbBurn *self);
+
+/* the backend's entries (cb_libburn_backend in cb-burner.c) */
+gboolean
+cb_libburn_write(CbBurn *self,
+		 int fd,
+		 guint64 size,
+		 const CbBurnOptions *options,
+		 CbBurnProgressFunc progress,
+		 gpointer user_data,
+		 GCancellable *cancellable,
+		 GError **error);
+gboolean
+cb_libburn_blank(CbBurn *self,
+		 CbBlankMode mode,
+		 CbBurnProgressFunc progress,
+		 gpointer user_data,
+		 GCancellable *cancellable,
+		 GError **error);
+gboolean
+cb_libburn_read_start(CbBurn *self, GError **error);
+gboolean
+cb_libburn_read(CbBurn *self, guint64 offset, guint8 *buf, gsize len, GError **error);
+gboolean
+cb_libburn_corrupt(const gchar *device, guint64 offset, GError **error);
 
 /* how a write is done, in cb-burn-strategy.c */
 typedef struct {

@@ -50,6 +50,9 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+/* the head of an overwritable disc looked at for data: a LUKS header,
+ * a loop-aes key area and ISO 9660's descriptors start there */
+#define CB_BURN_HEAD_BYTES (64 * 1024)
 /* burn_disc_get_status() may say "unready" for a moment after a grab */
 #define CB_BURN_UNREADY_TRIES 20
 /* libburn's refusal to start an operation on a drive for which its list of
@@ -147,8 +150,8 @@ burner_set_error(GError **error, gint code, const gchar *what)
 
 /* --- init --- */
 
-gboolean
-cb_burner_init(GError **error)
+static gboolean
+cb_libburn_init(GError **error)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
 	int major = 0;
@@ -186,8 +189,8 @@ cb_burner_init(GError **error)
 	return TRUE;
 }
 
-void
-cb_burner_shutdown(void)
+static void
+cb_libburn_shutdown(void)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
 
@@ -320,6 +323,68 @@ cb_burn_used_bytes(CbBurn *self)
 	return (guint64) sectors * CB_BURN_SECTOR;
 }
 
+gboolean
+cb_burn_profile_is_overwritable(int profile)
+{
+	return profile == 0x12 || profile == 0x13 || profile == 0x1a || profile == 0x2a ||
+	       profile == 0x43;
+}
+
+/* lock held */
+gboolean
+cb_burn_is_unformatted(CbBurn *self)
+{
+	int status = 0;
+	off_t size = 0;
+	unsigned block = 0;
+	int formats = 0;
+
+	if (self->is_stdio)
+		return FALSE;
+	return burn_disc_get_formats(self->drive, &status, &size, &block, &formats) == 1 &&
+	       status == BURN_FORMAT_IS_UNFORMATTED;
+}
+
+/* libburn calls an overwritable disc blank whatever it holds: one whose
+ * first blocks are not all zero holds data a burn would destroy; lock
+ * held */
+static gboolean
+cb_burn_holds_data(CbBurn *self)
+{
+	g_autofree gchar *buf = g_malloc(CB_BURN_HEAD_BYTES);
+	off_t got = 0;
+
+	if (burn_read_data(self->drive, 0, buf, CB_BURN_HEAD_BYTES, &got, 1) <= 0)
+		return FALSE;
+	for (off_t i = 0; i < got; i++)
+		if (buf[i] != 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* the kinds of disc the drive writes, from its profile list; lock held */
+static guint
+cb_burn_writable_kinds(CbBurn *self)
+{
+	int profiles[64];
+	char current[64];
+	int n = 0;
+	guint kinds = 0;
+
+	if (self->is_stdio)
+		return 0;
+	burn_drive_get_all_profiles(self->drive, &n, profiles, current);
+	for (int i = 0; i < n && i < 64; i++) {
+		if (profiles[i] == 0x09 || profiles[i] == 0x0a)
+			kinds |= CB_MEDIA_KIND_CD;
+		else if (profiles[i] >= 0x11 && profiles[i] <= 0x2b)
+			kinds |= CB_MEDIA_KIND_DVD;
+		else if (profiles[i] >= 0x41 && profiles[i] <= 0x43)
+			kinds |= CB_MEDIA_KIND_BD;
+	}
+	return kinds;
+}
+
 static gint
 cb_burn_speed_cmp(gconstpointer a, gconstpointer b)
 {
@@ -369,8 +434,8 @@ cb_media_info_free(CbMediaInfo *info)
 	g_free(info);
 }
 
-CbMediaInfo *
-cb_burn_get_media(CbBurn *self)
+static CbMediaInfo *
+cb_libburn_get_media(CbBurn *self)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
 	CbMediaInfo *info = g_new0(CbMediaInfo, 1);
@@ -389,7 +454,15 @@ cb_burn_get_media(CbBurn *self)
 	else if (info->present)
 		info->capacity = cb_burn_used_bytes(self) + info->free_bytes;
 	info->write_speeds = cb_burn_write_speeds(self, profile);
-	info->erasable = info->present && burn_disc_erasable(self->drive);
+	info->overwritable = info->present && cb_burn_profile_is_overwritable(profile);
+	info->unformatted = info->overwritable && cb_burn_is_unformatted(self);
+	info->erasable = info->present && (info->overwritable || burn_disc_erasable(self->drive));
+	if (info->overwritable && !info->unformatted && cb_burn_holds_data(self)) {
+		g_free(info->status);
+		info->status = g_strdup("full");
+	}
+	info->removable = !self->is_stdio;
+	info->writable_kinds = cb_burn_writable_kinds(self);
 	info->vendor = g_strstrip(g_strndup(self->info->vendor, sizeof(self->info->vendor)));
 	info->model = g_strstrip(g_strndup(self->info->product, sizeof(self->info->product)));
 	burner_log_messages();
@@ -408,8 +481,8 @@ burner_device_is_valid(const gchar *device)
 	return g_str_has_prefix(device, "/dev/");
 }
 
-CbBurn *
-cb_burn_open(const gchar *device, guint64 stdio_capacity, GError **error)
+static CbBurn *
+cb_libburn_open(const gchar *device, guint64 stdio_capacity, GError **error)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&burner_lock);
 	g_autofree gchar *adr = NULL;
@@ -483,12 +556,10 @@ cb_burn_open(const gchar *device, guint64 stdio_capacity, GError **error)
 	return self;
 }
 
-void
-cb_burn_close(CbBurn *self, gboolean eject)
+static void
+cb_libburn_close(CbBurn *self, gboolean eject)
 {
 	g_autoptr(GMutexLocker) locker = NULL;
-	if (self == NULL)
-		return;
 	locker = g_mutex_locker_new(&burner_lock);
 	/* the writers wait for an idle drive before they return, so this
 	 * only guards against a libburn thread that outlived its job */
@@ -508,15 +579,26 @@ cb_burn_close(CbBurn *self, gboolean eject)
 	g_free(self);
 }
 
-CbMediaInfo *
-cb_burner_query(const gchar *device, guint64 stdio_capacity, GError **error)
+static const gchar *
+cb_libburn_device(CbBurn *self)
 {
-	CbBurn *burn = cb_burn_open(device, stdio_capacity, error);
-	CbMediaInfo *info;
-
-	if (burn == NULL)
-		return NULL;
-	info = cb_burn_get_media(burn);
-	cb_burn_close(burn, FALSE);
-	return info;
+	return self->device;
 }
+
+const CbDriveBackend cb_libburn_backend = {
+	.name = "libburn",
+	.init = cb_libburn_init,
+	.shutdown = cb_libburn_shutdown,
+	.open = cb_libburn_open,
+	.close = cb_libburn_close,
+	.device = cb_libburn_device,
+	.get_media = cb_libburn_get_media,
+	.write = cb_libburn_write,
+	.blank = cb_libburn_blank,
+	.read_start = cb_libburn_read_start,
+	.read = cb_libburn_read,
+	.corrupt = cb_libburn_corrupt,
+	/* udev tells of media events (cb-udev.c); a stdio drive has none */
+	.watch = NULL,
+	.unwatch = NULL,
+};

@@ -6,9 +6,11 @@
 G_BEGIN_DECLS
 
 /*
- * libburn, behind one process-wide lock for its control calls (scan, grab,
- * release, write start, erase start, eject). Writing and status polling of
- * one drive run without the lock, so several drives can burn at once.
+ * The drives, through the backend installed at start-up (see
+ * cb-drive-backend.h): libburn in the installed daemon, behind one
+ * process-wide lock for its control calls (scan, grab, release, write
+ * start, erase start, eject). Writing and status polling of one drive run
+ * without the lock, so several drives can burn at once.
  *
  * A device is "/dev/srN" for a real drive or "stdio:PATH" for a test drive
  * that writes PATH byte for byte as a drive writes a disc.
@@ -23,7 +25,14 @@ cb_burner_init(GError **error);
 void
 cb_burner_shutdown(void);
 
-/* a disc as libburn sees it */
+/* kinds of disc a drive writes (CbMediaInfo.writable_kinds) */
+typedef enum {
+	CB_MEDIA_KIND_CD = 1 << 0,
+	CB_MEDIA_KIND_DVD = 1 << 1,
+	CB_MEDIA_KIND_BD = 1 << 2,
+} CbMediaKind;
+
+/* a disc as the drive sees it */
 typedef struct {
 	gboolean present;
 	gchar *media;  /* udisks' name: "cd_r", "dvd_plus_rw", "bd_r", ...; "file" for stdio */
@@ -32,6 +41,15 @@ typedef struct {
 	guint64 free_bytes;
 	GArray *write_speeds; /* guint32 kB/s, fastest first */
 	gboolean erasable;
+	/* written in place (DVD+RW, DVD-RAM, BD-RE, restricted-overwrite
+	 * DVD-RW): no session to close, "full" when it holds data */
+	gboolean overwritable;
+	/* an overwritable disc that must be formatted before its first write */
+	gboolean unformatted;
+	/* a disc can be taken out and another put in; FALSE for a test
+	 * drive's file, whose "disc" never changes */
+	gboolean removable;
+	guint writable_kinds; /* CbMediaKind bits; 0 when unknown */
 	gchar *vendor;
 	gchar *model;
 } CbMediaInfo;
@@ -48,6 +66,10 @@ cb_burn_open(const gchar *device, guint64 stdio_capacity, GError **error);
 /* releases the drive, ejecting the disc when asked */
 void
 cb_burn_close(CbBurn *self, gboolean eject);
+
+/* the device it was opened on */
+const gchar *
+cb_burn_get_device(CbBurn *self);
 
 /* what is in the drive now */
 CbMediaInfo *
@@ -104,10 +126,24 @@ cb_burn_write(CbBurn *self,
 	      GCancellable *cancellable,
 	      GError **error);
 
-/* blanks a rewritable disc; progress reports bytes_done out of capacity */
+typedef enum {
+	/* CD-RW, DVD-RW: the table of contents only; an overwritable disc:
+	 * its first 2 MiB (every header and file system start) zeroed */
+	CB_BLANK_FAST,
+	/* CD-RW, DVD-RW: every block; an overwritable disc: formatted anew */
+	CB_BLANK_FULL,
+	/* DVD+RW, DVD-RAM, BD-RE, DVD-RW: formatted (overwritable from then on) */
+	CB_BLANK_FORMAT,
+} CbBlankMode;
+
+/* blanks or formats a rewritable disc; progress reports bytes_done out of
+ * capacity. Fails with UNSUPPORTED_MEDIA for a disc that cannot be (a
+ * write-once disc, FORMAT on a CD-RW, a test drive's file), NO_MEDIA
+ * without one. A blank disc is left as it is, unless FORMAT is asked of an
+ * unformatted one. */
 gboolean
 cb_burn_blank(CbBurn *self,
-	      gboolean fast,
+	      CbBlankMode mode,
 	      CbBurnProgressFunc progress,
 	      gpointer user_data,
 	      GCancellable *cancellable,
@@ -139,19 +175,25 @@ cb_burn_record_add(CbBurnRecord *self, const guint8 *buf, gsize len);
  * cancelling stops between reads (CB_ERROR_CANCELLED). progress reports
  * CB_BURN_PHASE_VERIFYING with the bytes read so far.
  */
+/* sees every chunk read back, in order, once it compared equal: the job
+ * decrypts it and checks the ISO's MD5 tags (cb-readback-check.c) */
+typedef gboolean (*CbBurnReadBackFunc)(
+    guint64 offset, const guint8 *buf, gsize len, gpointer user_data, GError **error);
+
 gboolean
 cb_burn_verify(CbBurn *self,
 	       guint64 size,
 	       const gchar *sha256,
 	       CbBurnRecord *written,
+	       CbBurnReadBackFunc read_back,
 	       CbBurnProgressFunc progress,
 	       gpointer user_data,
 	       GCancellable *cancellable,
 	       GError **error);
 
 /* a test hook (cryptburnd --test-corrupt-after-write): flips the byte at
- * offset of a test drive's file, as a disc that reads back wrong would;
- * refuses any device but "stdio:" test drives */
+ * offset of what a test drive wrote, as a disc that reads back wrong
+ * would; refuses real drives */
 gboolean
 cb_burner_test_corrupt(const gchar *device, guint64 offset, GError **error);
 

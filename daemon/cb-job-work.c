@@ -245,8 +245,8 @@ cb_job_verify(CbJob *self, CbBurn **burn, guint64 total, CbBurnRecord *record, G
 		g_prefix_error(error, _("cannot read the disc back to verify it: "));
 		return FALSE;
 	}
-	return cb_burn_verify(*burn, total, self->checksum, record, cb_job_on_verify_progress, self,
-			      self->cancellable, error);
+	return cb_burn_verify(*burn, total, self->checksum, record, NULL, cb_job_on_verify_progress,
+			      self, self->cancellable, error);
 }
 
 /* from a known-size plain source to the job's drive, then read back
@@ -479,8 +479,8 @@ cb_job_blank(CbJob *self, GError **error)
 	media = cb_burn_get_media(burn);
 	cb_job_set_bytes(self, 0, media->capacity);
 	cb_job_set_phase(self, CB_JOB_PHASE_WRITING);
-	ok = cb_burn_blank(burn, self->spec.options->fast, cb_job_on_blank_progress, self,
-			   self->cancellable, error);
+	ok = cb_burn_blank(burn, self->spec.options->fast ? CB_BLANK_FAST : CB_BLANK_FULL,
+			   cb_job_on_blank_progress, self, self->cancellable, error);
 	cb_burn_close(burn, ok && self->spec.options->eject);
 	return ok;
 }

@@ -882,8 +882,8 @@ verify_again(const gchar *device,
 	gboolean ok;
 
 	g_assert_no_error(open_error);
-	ok = cb_burn_verify(burn, size, sha256, record, verify_progress_cb, progress, cancellable,
-			    error);
+	ok = cb_burn_verify(burn, size, sha256, record, NULL, verify_progress_cb, progress,
+			    cancellable, error);
 	cb_burn_close(burn, FALSE);
 	return ok;
 }
@@ -998,7 +998,7 @@ test_burner_blank_stdio(void)
 	test_guard();
 	burn = cb_burn_open(device, 0, &error);
 	g_assert_no_error(error);
-	g_assert_false(cb_burn_blank(burn, TRUE, NULL, NULL, NULL, &error));
+	g_assert_false(cb_burn_blank(burn, CB_BLANK_FAST, NULL, NULL, NULL, &error));
 	g_assert_error(error, CB_ERROR, CB_ERROR_UNSUPPORTED_MEDIA);
 	g_assert_nonnull(strstr(error->message, "test drive"));
 	cb_burn_close(burn, FALSE);
