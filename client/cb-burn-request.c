@@ -40,6 +40,22 @@ cb_burn_args_add_entries(CbBurnArgs *args, GArray *entries)
 		{ "no-verify", 0, 0, G_OPTION_ARG_NONE, &args->no_verify,
 		  N_("Do not read the disc back after writing to compare it with what was written"),
 		  NULL },
+		{ "blank", 0, 0, G_OPTION_ARG_NONE, &args->blank,
+		  N_("Blank a rewritable disc that holds data before writing (everything on it "
+		     "is lost); without it such a disc is left alone"),
+		  NULL },
+		{ "copies", 0, 0, G_OPTION_ARG_INT, &args->copies,
+		  N_("Write N discs with the same encrypted image, asking the passphrase once; "
+		     "each is ejected when verified, then the next blank disc is waited for"),
+		  N_("N") },
+		{ "spool", 0, 0, G_OPTION_ARG_NONE, &args->spool,
+		  N_("With --copies: keep the first disc's encrypted image in a temporary file "
+		     "of the service and write the others from it"),
+		  NULL },
+		{ "media-timeout", 0, 0, G_OPTION_ARG_INT, &args->media_timeout,
+		  N_("Wait at most this long for a suitable disc (default 1800; 0 fails at once "
+		     "when there is none)"),
+		  N_("SECONDS") },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &args->json,
 		  N_("Print progress and the result as JSON, one object per line"), NULL },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &args->quiet, N_("No progress display"),
@@ -57,6 +73,22 @@ cb_burn_args_validate(const CbBurnArgs *args, GError **error)
 	if (args->speed < 0) {
 		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
 				    _("--speed takes a positive number"));
+		return FALSE;
+	}
+	if (args->copies != 0 && (args->copies < 1 || args->copies > 99)) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    _("--copies takes a number from 1 to 99"));
+		return FALSE;
+	}
+	if (args->spool && args->copies < 2) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    _("--spool keeps the image for further copies: give --copies 2 "
+				      "or more"));
+		return FALSE;
+	}
+	if (args->media_timeout < -1 || args->media_timeout > 24 * 3600) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    _("--media-timeout takes seconds from 0 to 86400"));
 		return FALSE;
 	}
 	if (args->crypt.format != NULL) {
@@ -131,6 +163,14 @@ cb_burn_add_options(const CbBurnArgs *args, GVariantDict *options)
 		g_variant_dict_insert(options, "simulate", "b", TRUE);
 	if (args->no_verify)
 		g_variant_dict_insert(options, "verify", "b", FALSE);
+	if (args->blank)
+		g_variant_dict_insert(options, "blank", "b", TRUE);
+	if (args->copies > 1)
+		g_variant_dict_insert(options, "copies", "u", (guint32) args->copies);
+	if (args->spool)
+		g_variant_dict_insert(options, "spool", "b", TRUE);
+	if (args->media_timeout >= 0)
+		g_variant_dict_insert(options, "media-timeout", "u", (guint32) args->media_timeout);
 }
 
 /* --keyfile FILE, opened here as the user: the service reads and writes

@@ -19,13 +19,17 @@ typedef struct {
 	gint speed;
 	gboolean simulate;
 	gboolean no_verify;
+	gboolean blank;
+	gint copies;
+	gboolean spool;
+	gint media_timeout; /* -1: the service's default */
 	gboolean json;
 	gboolean quiet;
 } CbBurnArgs;
 
 #define CB_BURN_ARGS_INIT                                                                          \
 	{                                                                                          \
-		.crypt = CB_CRYPT_ARGS_INIT                                                        \
+		.crypt = CB_CRYPT_ARGS_INIT, .media_timeout = -1                                   \
 	}
 
 void

@@ -40,7 +40,7 @@ int
 cb_cmd_blank(int argc, char **argv)
 {
 	g_autofree gchar *drive_spec = NULL;
-	gboolean full = FALSE, eject = FALSE, json = FALSE, quiet = FALSE;
+	gboolean full = FALSE, format = FALSE, eject = FALSE, json = FALSE, quiet = FALSE;
 	g_auto(GStrv) rest = NULL;
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
@@ -53,6 +53,8 @@ cb_cmd_blank(int argc, char **argv)
 		  N_("Erase the whole disc, not only its table of contents (takes as long as "
 		     "writing it)"),
 		  NULL },
+		{ "format-disc", 0, 0, G_OPTION_ARG_NONE, &format,
+		  N_("Format the disc (DVD-RW to overwritable, DVD+RW, DVD-RAM, BD-RE)"), NULL },
 		{ "drive", 0, 0, G_OPTION_ARG_STRING, &drive_spec,
 		  N_("The drive: its device, e.g. /dev/sr0, or its name in “cryptburn drives” "
 		     "(default: the only drive)"),
@@ -69,10 +71,12 @@ cb_cmd_blank(int argc, char **argv)
 	context = g_option_context_new(NULL);
 	g_option_context_set_summary(
 	    context,
-	    _("Blanks the rewritable disc (CD-RW, DVD-RW) in a drive of the cryptburn service:\n"
-	      "everything on it is lost. The default fast blank erases only what tells\n"
-	      "where the data is; --full overwrites the whole disc. Ctrl-C cancels a blank\n"
-	      "that has not started; once the drive erases, it finishes."));
+	    _("Blanks or formats the rewritable disc (CD-RW, DVD-RW, DVD+RW, DVD-RAM, BD-RE)\n"
+	      "in a drive of the cryptburn service: everything on it is lost. The default\n"
+	      "fast blank erases only what tells where the data is (on DVD+RW, DVD-RAM and\n"
+	      "BD-RE: the first 2 MiB, where every header is); --full overwrites the whole\n"
+	      "disc; --format-disc formats it. Ctrl-C cancels a blank that has not started;\n"
+	      "once the drive erases, it finishes."));
 	g_option_context_set_description(context, cb_exit_help());
 	if (!cb_config_parse(context, entries, &argc, &argv, &error))
 		return cb_exit_report(error);
@@ -83,9 +87,14 @@ cb_cmd_blank(int argc, char **argv)
 	}
 	flags = CB_FOLLOW_CANCEL_ON_SIGNAL | (json ? CB_FOLLOW_JSON : 0) |
 		(quiet ? CB_FOLLOW_QUIET : 0);
+	if (full && format) {
+		g_set_error_literal(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+				    _("--full and --format-disc cannot go together"));
+		return cb_exit_report(error);
+	}
 	/* the service's default is a fast blank; say only what differs */
-	if (full)
-		g_variant_dict_insert(&options, "fast", "b", FALSE);
+	if (full || format)
+		g_variant_dict_insert(&options, "mode", "s", full ? "full" : "format");
 	if (eject)
 		g_variant_dict_insert(&options, "eject", "b", TRUE);
 	client = cb_client_new(CB_CLIENT_AUTHORIZE, &error);

@@ -96,6 +96,7 @@ cb_drives_print_json(GList *drives)
 		cb_json_add_string(b, "media_status", cb_dbus_drive_get_media_status(drive));
 		cb_json_add_int(b, "capacity", (gint64) cb_dbus_drive_get_capacity(drive));
 		cb_json_add_int(b, "free_bytes", (gint64) cb_dbus_drive_get_free_bytes(drive));
+		cb_json_add_boolean(b, "erasable", cb_dbus_drive_get_media_erasable(drive));
 		cb_drives_add_speeds(b, drive);
 		cb_json_add_boolean(b, "busy", cb_dbus_drive_get_busy(drive));
 		cb_json_add_string(b, "job", g_strcmp0(job, "/") != 0 ? job : NULL);

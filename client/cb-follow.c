@@ -45,6 +45,8 @@ struct _CbFollow {
 	gint64 last_json;
 	gchar *last_state;
 	gchar *last_phase;
+	gchar *last_message;
+	guint last_copy;
 };
 
 static gboolean
@@ -85,6 +87,7 @@ cb_follow_free(CbFollow *self)
 	g_free(self->job_path);
 	g_free(self->last_state);
 	g_free(self->last_phase);
+	g_free(self->last_message);
 	g_free(self);
 }
 
@@ -234,6 +237,20 @@ cb_follow_draw(CbFollow *self)
 	cb_progress_show(self->progress, text);
 }
 
+/* what the job waits for ("Insert a blank DVD…"), on a line of its own
+ * whether or not stderr is a terminal: a person must read it to go on */
+static void
+cb_follow_say_message(CbFollow *self)
+{
+	const gchar *message = cb_dbus_job_get_message(self->job);
+
+	if (message == NULL || message[0] == '\0')
+		return;
+	if (self->progress != NULL)
+		cb_progress_finish(self->progress);
+	g_printerr("cryptburn: %s\n", message);
+}
+
 static gboolean
 cb_follow_on_tick(gpointer data)
 {
@@ -263,11 +280,19 @@ cb_follow_on_properties(GDBusProxy *proxy, GVariant *changed, GStrv invalidated,
 	/* both are evaluated: each remembers what it saw */
 	gboolean state = cb_follow_take_change(&self->last_state, cb_dbus_job_get_state(self->job));
 	gboolean phase = cb_follow_take_change(&self->last_phase, cb_dbus_job_get_phase(self->job));
+	gboolean message =
+	    cb_follow_take_change(&self->last_message, cb_dbus_job_get_message(self->job));
+	gboolean copy = self->last_copy != cb_dbus_job_get_copy(self->job);
 
+	self->last_copy = cb_dbus_job_get_copy(self->job);
 	self->dirty = TRUE;
-	/* a new state or phase is news: not held back by the throttle */
-	if ((self->flags & CB_FOLLOW_JSON) && (state || phase) && !self->finished)
+	/* a new state, phase, copy or message is news: not held back by the
+	 * throttle */
+	if ((self->flags & CB_FOLLOW_JSON) && (state || phase || message || copy) &&
+	    !self->finished)
 		cb_follow_emit_json(self);
+	if (message && !(self->flags & (CB_FOLLOW_JSON | CB_FOLLOW_QUIET)) && !self->finished)
+		cb_follow_say_message(self);
 	cb_follow_check_state(self);
 }
 

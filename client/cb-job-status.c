@@ -24,6 +24,10 @@ cb_job_status_print_json(const gchar *job_path, CbDBusJob *job)
 	cb_json_add_int(b, "fifo_empty_count", cb_dbus_job_get_fifo_empty_count(job));
 	cb_json_add_string(b, "write_mode", cb_dbus_job_get_write_mode(job));
 	cb_json_add_boolean(b, "underrun_proof", cb_dbus_job_get_underrun_proof(job));
+	cb_json_add_string(b, "message", cb_dbus_job_get_message(job));
+	cb_json_add_int(b, "copy", cb_dbus_job_get_copy(job));
+	cb_json_add_int(b, "copies", cb_dbus_job_get_copies(job));
+	cb_json_add_int(b, "tags_verified", cb_dbus_job_get_tags_verified(job));
 	json_builder_end_object(b);
 	cb_json_print(b, FALSE);
 }
@@ -58,6 +62,8 @@ cb_job_status_phase_label(const gchar *phase)
 {
 	if (g_strcmp0(phase, "preparing") == 0)
 		return _("Preparing");
+	if (g_strcmp0(phase, "blanking") == 0)
+		return _("Blanking");
 	if (g_strcmp0(phase, "writing") == 0)
 		return _("Writing");
 	if (g_strcmp0(phase, "fixating") == 0)
@@ -76,8 +82,9 @@ cb_job_status_text(CbClient *client, CbDBusJob *job)
 	guint64 rate = cb_dbus_job_get_rate(job);
 	gint64 left = cb_job_status_seconds_left(job);
 	g_autoptr(GString) text = g_string_new(NULL);
-	/* a blank job erases in its "writing" phase, with no buffer to fill */
+	/* a blank job has no buffer to fill */
 	gboolean blank = g_strcmp0(cb_dbus_job_get_operation(job), "blank") == 0;
+	guint copies = cb_dbus_job_get_copies(job);
 
 	if (g_strcmp0(state, "queued") == 0)
 		return g_strdup(_("Queued"));
@@ -86,9 +93,13 @@ cb_job_status_text(CbClient *client, CbDBusJob *job)
 	if (g_strcmp0(state, "waiting-for-media") == 0) {
 		g_autofree gchar *device =
 		    cb_client_describe_drive(client, cb_dbus_job_get_drive(job));
-		return g_strdup_printf(_("Insert a writable disc into %s"),
+		/* the whole message was printed on a line of its own */
+		return g_strdup_printf(_("Waiting for a disc in %s"),
 				       device != NULL ? device : _("the drive"));
 	}
+	if (copies > 1)
+		/* TRANSLATORS: "Copy 2/3: Writing  45%…" */
+		g_string_append_printf(text, _("Copy %u/%u: "), cb_dbus_job_get_copy(job), copies);
 	g_string_append(text, blank ? _("Blanking") : cb_job_status_phase_label(phase));
 	if (total > 0) {
 		g_autofree gchar *done_str = g_format_size(cb_dbus_job_get_bytes_done(job));

@@ -62,8 +62,10 @@ cb_cbc_plain_free(CbCbcPlain *self)
 	g_free(self);
 }
 
-gboolean
-cb_cbc_plain_encrypt(CbCbcPlain *self, guint64 offset, guint8 *buf, gsize len, GError **error)
+/* each sector its own chain, both ways: decrypting needs the same IVs */
+static gboolean
+cb_cbc_plain_run(
+    CbCbcPlain *self, guint64 offset, guint8 *buf, gsize len, gboolean decrypt, GError **error)
 {
 	g_return_val_if_fail(offset % CB_CBC_PLAIN_SECTOR == 0, FALSE);
 	g_return_val_if_fail(len % CB_CBC_PLAIN_SECTOR == 0, FALSE);
@@ -79,7 +81,10 @@ cb_cbc_plain_encrypt(CbCbcPlain *self, guint64 offset, guint8 *buf, gsize len, G
 		iv[2] = (sector >> 16) & 0xff;
 		iv[3] = (sector >> 24) & 0xff;
 		rc = gcry_cipher_setiv(self->hd, iv, sizeof(iv));
-		if (rc == 0)
+		if (rc == 0 && decrypt)
+			rc =
+			    gcry_cipher_decrypt(self->hd, buf + done, CB_CBC_PLAIN_SECTOR, NULL, 0);
+		else if (rc == 0)
 			rc =
 			    gcry_cipher_encrypt(self->hd, buf + done, CB_CBC_PLAIN_SECTOR, NULL, 0);
 		if (rc != 0) {
@@ -89,4 +94,16 @@ cb_cbc_plain_encrypt(CbCbcPlain *self, guint64 offset, guint8 *buf, gsize len, G
 		}
 	}
 	return TRUE;
+}
+
+gboolean
+cb_cbc_plain_encrypt(CbCbcPlain *self, guint64 offset, guint8 *buf, gsize len, GError **error)
+{
+	return cb_cbc_plain_run(self, offset, buf, len, FALSE, error);
+}
+
+gboolean
+cb_cbc_plain_decrypt(CbCbcPlain *self, guint64 offset, guint8 *buf, gsize len, GError **error)
+{
+	return cb_cbc_plain_run(self, offset, buf, len, TRUE, error);
 }

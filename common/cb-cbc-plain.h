@@ -22,6 +22,9 @@ cb_cbc_plain_free(CbCbcPlain *self);
  * len: whole 512-byte sectors */
 gboolean
 cb_cbc_plain_encrypt(CbCbcPlain *self, guint64 offset, guint8 *buf, gsize len, GError **error);
+/* the inverse, same arguments */
+gboolean
+cb_cbc_plain_decrypt(CbCbcPlain *self, guint64 offset, guint8 *buf, gsize len, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbCbcPlain, cb_cbc_plain_free)
 

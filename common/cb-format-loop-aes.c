@@ -45,6 +45,13 @@ cb_loop_aes_encrypt(gpointer data, guint64 offset, guint8 *buf, gsize len, GErro
 	return cb_loopaes_encrypt(self->cipher, self->first_sector + offset / 512, buf, len, error);
 }
 
+static gboolean
+cb_loop_aes_decrypt(gpointer data, guint64 offset, guint8 *buf, gsize len, GError **error)
+{
+	CbLoopAesFormat *self = data;
+	return cb_loopaes_decrypt(self->cipher, self->first_sector + offset / 512, buf, len, error);
+}
+
 /* enciso's comments, in its order; the checksum once it is known */
 static GPtrArray *
 cb_loop_aes_comments(const CbMetadata *metadata)
@@ -197,6 +204,7 @@ cb_loop_aes_create(const CbFormatParams *params, GError **error)
 	state = self;
 	format = cb_format_new(&cb_format_loop_aes, placeholder, 512, cb_loop_aes_encrypt,
 			       g_steal_pointer(&self), (GDestroyNotify) cb_loop_aes_format_free);
+	cb_format_set_decrypt(format, cb_loop_aes_decrypt);
 	if (!cb_loop_aes_place(format, state, params->metadata, reused, error))
 		return NULL;
 	if (reused)

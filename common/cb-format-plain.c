@@ -23,16 +23,25 @@ cb_plain_encrypt(gpointer cipher, guint64 offset, guint8 *buf, gsize len, GError
 	return cb_cbc_plain_encrypt(cipher, offset, buf, len, error);
 }
 
+static gboolean
+cb_plain_decrypt(gpointer cipher, guint64 offset, guint8 *buf, gsize len, GError **error)
+{
+	return cb_cbc_plain_decrypt(cipher, offset, buf, len, error);
+}
+
 static CbFormat *
 cb_plain_make(const CbFormatDesc *desc, CbSecret *key, GError **error)
 {
 	g_autoptr(CbCbcPlain) cbc = cb_cbc_plain_new(key, error);
 	g_autoptr(GBytes) header = g_bytes_new_static("", 0);
+	CbFormat *format;
 
 	if (cbc == NULL)
 		return NULL;
-	return cb_format_new(desc, header, 512, cb_plain_encrypt, g_steal_pointer(&cbc),
-			     (GDestroyNotify) cb_cbc_plain_free);
+	format = cb_format_new(desc, header, 512, cb_plain_encrypt, g_steal_pointer(&cbc),
+			       (GDestroyNotify) cb_cbc_plain_free);
+	cb_format_set_decrypt(format, cb_plain_decrypt);
+	return format;
 }
 
 static gboolean

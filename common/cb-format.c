@@ -25,6 +25,7 @@ struct _CbFormat {
 	GBytes *header;
 	guint sector_size;
 	CbFormatEncryptFunc encrypt;
+	CbFormatDecryptFunc decrypt;
 	gpointer cipher;
 	GDestroyNotify cipher_free;
 	GBytes *key_file;
@@ -125,6 +126,12 @@ cb_format_set_seal(CbFormat *self, CbFormatSealFunc seal)
 	self->seal = seal;
 }
 
+void
+cb_format_set_decrypt(CbFormat *self, CbFormatDecryptFunc decrypt)
+{
+	self->decrypt = decrypt;
+}
+
 gboolean
 cb_format_seal(CbFormat *self, const CbMetadata *metadata, GError **error)
 {
@@ -150,6 +157,18 @@ cb_format_encrypt(CbFormat *self, guint64 payload_offset, guint8 *buf, gsize len
 {
 	g_return_val_if_fail(payload_offset % self->sector_size == 0, FALSE);
 	return self->encrypt(self->cipher, payload_offset, buf, len, error);
+}
+
+gboolean
+cb_format_decrypt(CbFormat *self, guint64 payload_offset, guint8 *buf, gsize len, GError **error)
+{
+	g_return_val_if_fail(payload_offset % self->sector_size == 0, FALSE);
+	if (self->decrypt == NULL) {
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
+			    _("the %s format cannot decrypt what it wrote"), self->desc->name);
+		return FALSE;
+	}
+	return self->decrypt(self->cipher, payload_offset, buf, len, error);
 }
 
 void

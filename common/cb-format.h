@@ -63,6 +63,9 @@ typedef struct {
 /* the transform of one format instance; len is whole sectors */
 typedef gboolean (*CbFormatEncryptFunc)(
     gpointer cipher, guint64 payload_offset, guint8 *buf, gsize len, GError **error);
+/* its inverse, same arguments: what reading a burned disc back needs */
+typedef gboolean (*CbFormatDecryptFunc)(
+    gpointer cipher, guint64 payload_offset, guint8 *buf, gsize len, GError **error);
 
 /* records metadata known only once the payload is written (its
  * checksum): rebuilds the header, same size, and the key file */
@@ -105,6 +108,8 @@ void
 cb_format_set_key_file(CbFormat *self, GBytes *key_file);
 void
 cb_format_set_seal(CbFormat *self, CbFormatSealFunc seal);
+void
+cb_format_set_decrypt(CbFormat *self, CbFormatDecryptFunc decrypt);
 /* records metadata->checksum in the header or key file; the header may
  * change (same size) and must then be written again at the start */
 gboolean
@@ -118,6 +123,10 @@ cb_format_get_sector_size(const CbFormat *self);
 /* payload_offset: bytes from the start of the payload, sector aligned */
 gboolean
 cb_format_encrypt(CbFormat *self, guint64 payload_offset, guint8 *buf, gsize len, GError **error);
+/* the same offsets as cb_format_encrypt(); CB_ERROR_FAILED when the
+ * format was made without a decrypt function */
+gboolean
+cb_format_decrypt(CbFormat *self, guint64 payload_offset, guint8 *buf, gsize len, GError **error);
 void
 cb_format_free(CbFormat *self);
 

@@ -27,6 +27,8 @@
 #define CB_ISO_VOLUME_ID_MAX 32
 #define CB_ISO_SYSTEM_ID_MAX 32
 #define CB_ISO_LONG_ID_MAX 128
+/* directory records keep the year as 1900 plus one byte: 2155 at most */
+#define CB_ISO_TIME_MAX G_GINT64_CONSTANT(5869583999)
 
 struct _CbIsoBuilder {
 	IsoImage *image;
@@ -120,6 +122,24 @@ cb_iso_check_id(const gchar *what, const gchar *value, gsize max, GError **error
 	return TRUE;
 }
 
+/* when the image says it was made */
+static time_t
+cb_iso_made_time(CbIsoBuilder *self)
+{
+	return self->options.creation_time != 0 ? (time_t) self->options.creation_time : time(NULL);
+}
+
+/* a directory that exists in the image only: made when the image was */
+static void
+cb_iso_set_made_times(CbIsoBuilder *self, IsoNode *node)
+{
+	time_t made = cb_iso_made_time(self);
+
+	iso_node_set_mtime(node, made);
+	iso_node_set_atime(node, made);
+	iso_node_set_ctime(node, made);
+}
+
 CbIsoBuilder *
 cb_iso_builder_new(const CbIsoOptions *options, GError **error)
 {
@@ -144,6 +164,14 @@ cb_iso_builder_new(const CbIsoOptions *options, GError **error)
 	self->options.system_id = g_strdup(options->system_id);
 	self->options.no_md5 = options->no_md5;
 	self->options.compress = options->compress;
+	if (options->creation_time < 0 || options->creation_time > CB_ISO_TIME_MAX) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    _("creation time %lld is outside the years ISO 9660 can record, "
+			      "1970 to 2155"),
+			    (long long) options->creation_time);
+		return NULL;
+	}
+	self->options.creation_time = options->creation_time;
 	if (options->compress && iso_file_add_zisofs_filter(NULL, 1 << 2) < 0) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
 				    _("this libisofs was built without zlib: --compress (zisofs) "
@@ -169,6 +197,8 @@ cb_iso_builder_new(const CbIsoOptions *options, GError **error)
 		iso_image_set_data_preparer_id(self->image, options->preparer);
 	iso_image_set_system_id(self->image,
 				options->system_id != NULL ? options->system_id : "LINUX");
+	/* libisofs gives the root the time of iso_image_new() */
+	cb_iso_set_made_times(self, (IsoNode *) iso_image_get_root(self->image));
 	return g_steal_pointer(&self);
 }
 
@@ -250,6 +280,19 @@ cb_iso_add_failed(CbIsoBuilder *self, const gchar *path, int rc, GError **error)
 	return FALSE;
 }
 
+/* reading the sources moves their access times (relatime moves an atime
+ * not newer than the mtime), so a rebuild would differ from the first
+ * image: with a fixed creation time, all of a node's times are its mtime,
+ * as xorriso does for SOURCE_DATE_EPOCH ("all_file_dates set_to_mtime") */
+static void
+cb_iso_pin_times(CbIsoBuilder *self, IsoNode *node)
+{
+	if (self->options.creation_time == 0)
+		return;
+	iso_node_set_atime(node, iso_node_get_mtime(node));
+	iso_node_set_ctime(node, iso_node_get_mtime(node));
+}
+
 static gboolean
 cb_iso_add_node(CbIsoBuilder *self,
 		IsoDir *parent,
@@ -261,6 +304,7 @@ cb_iso_add_node(CbIsoBuilder *self,
 	int rc = iso_tree_add_new_node(self->image, parent, name, path, node);
 	if (rc < 0)
 		return cb_iso_add_failed(self, path, rc, error);
+	cb_iso_pin_times(self, *node);
 	return TRUE;
 }
 
@@ -300,6 +344,7 @@ cb_iso_add_file(CbIsoBuilder *self,
 	iso_node_set_atime(node, st->st_atime);
 	iso_node_set_mtime(node, st->st_mtime);
 	iso_node_set_ctime(node, st->st_ctime);
+	cb_iso_pin_times(self, node);
 	return TRUE;
 }
 
@@ -481,9 +526,7 @@ cb_iso_ensure_dirs(CbIsoBuilder *self, gchar **components, guint n, GError **err
 			return NULL;
 		}
 		iso_node_set_permissions((IsoNode *) created, 0755);
-		iso_node_set_mtime((IsoNode *) created, time(NULL));
-		iso_node_set_atime((IsoNode *) created, time(NULL));
-		iso_node_set_ctime((IsoNode *) created, time(NULL));
+		cb_iso_set_made_times(self, (IsoNode *) created);
 		dir = created;
 	}
 	return dir;
@@ -581,6 +624,19 @@ cb_iso_builder_start(CbIsoBuilder *self, GError **error)
 	/* session tags let xorriso -check_media prove the decrypted image */
 	iso_write_opts_set_record_md5(opts, self->options.no_md5 ? 0 : 1, 0);
 	iso_write_opts_set_fifo_size(opts, CB_ISO_FIFO_BLOCKS);
+	if (self->options.creation_time != 0) {
+		/* the volume descriptors' times, and through them the Joliet
+		 * directory records' (libisofs' "now") */
+		iso_write_opts_set_pvd_times(opts, (time_t) self->options.creation_time,
+					     (time_t) self->options.creation_time, 0, 0, "");
+		/* libisofs numbers directories in the order of their addresses
+		 * in memory (iso_node_cmp_flag() compares IsoNode pointers), so
+		 * their Rock Ridge inode numbers change from one build to the
+		 * next. RRIP 1.10, as mkisofs wrote it, has no inode numbers in
+		 * PX: hard links still share their data, but only xorriso would
+		 * have seen them as links; the Linux isofs driver ignores them */
+		iso_write_opts_set_rrip_version_1_10(opts, 1);
+	}
 
 	rc = iso_image_create_burn_source(self->image, opts, &src);
 	iso_write_opts_free(opts);

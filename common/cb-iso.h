@@ -20,6 +20,11 @@ typedef struct {
 	gchar *system_id;
 	gboolean no_md5;   /* leave out the libisofs MD5 tags */
 	gboolean compress; /* zisofs: file contents compressed, read transparently */
+	/* seconds since the epoch the image says it was made, 0 for now.
+	 * With it, the same sources make the same image byte for byte: the
+	 * files' access and change times become their mtime, and Rock Ridge
+	 * is RRIP 1.10, without inode numbers (see cb_iso_builder_start()) */
+	gint64 creation_time;
 } CbIsoOptions;
 
 typedef struct _CbIsoBuilder CbIsoBuilder;

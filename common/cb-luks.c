@@ -121,6 +121,13 @@ cb_luks_xts_encrypt(gpointer cipher, guint64 payload_offset, guint8 *buf, gsize 
 }
 
 static gboolean
+cb_luks_xts_decrypt(gpointer cipher, guint64 payload_offset, guint8 *buf, gsize len, GError **error)
+{
+	CbXts *xts = cipher;
+	return cb_xts_decrypt(xts, payload_offset / cb_xts_get_sector_size(xts), buf, len, error);
+}
+
+static gboolean
 cb_luks_format(const CbLuksLayout *layout,
 	       const CbFormatParams *params,
 	       const CbSecret *volume_key,
@@ -208,6 +215,7 @@ cb_luks_create(const CbFormatDesc *desc,
 	g_autoptr(GBytes) header = NULL;
 	g_autoptr(CbXts) xts = NULL;
 	g_auto(CbMemFile) file = { .fd = -1 };
+	CbFormat *format;
 
 	if (!cb_crypto_init(error))
 		return NULL;
@@ -227,8 +235,10 @@ cb_luks_create(const CbFormatDesc *desc,
 	xts = cb_xts_new(volume_key, layout->sector_size, error);
 	if (xts == NULL)
 		return NULL;
-	return cb_format_new(desc, header, layout->sector_size, cb_luks_xts_encrypt,
-			     g_steal_pointer(&xts), (GDestroyNotify) cb_xts_free);
+	format = cb_format_new(desc, header, layout->sector_size, cb_luks_xts_encrypt,
+			       g_steal_pointer(&xts), (GDestroyNotify) cb_xts_free);
+	cb_format_set_decrypt(format, cb_luks_xts_decrypt);
+	return format;
 }
 
 GBytes *

@@ -129,6 +129,29 @@ cb_authority_check_polkit(CbAuthority *self,
 	return FALSE;
 }
 
+/* a burn that may blank a used rewritable disc first (option blank)
+ * destroys what is on it, as Drive.Blank does, and needs its action too */
+static gboolean
+cb_authority_check_blank_option(CbAuthority *self,
+				GDBusMethodInvocation *invocation,
+				GError **error)
+{
+	GVariant *parameters = g_dbus_method_invocation_get_parameters(invocation);
+	g_autoptr(GVariant) options = NULL;
+	gboolean blank = FALSE;
+	gsize n = g_variant_n_children(parameters);
+
+	if (g_strcmp0(g_dbus_method_invocation_get_interface_name(invocation),
+		      "org.cryptburn.CryptBurn1.Manager") != 0 ||
+	    n == 0)
+		return TRUE;
+	options = g_variant_get_child_value(parameters, n - 1);
+	if (!g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT) ||
+	    !g_variant_lookup(options, "blank", "b", &blank) || !blank)
+		return TRUE;
+	return cb_authority_check_polkit(self, invocation, "org.cryptburn.blank", error);
+}
+
 /* a job's own uid may cancel it; others need the polkit action */
 static gboolean
 cb_authority_check_job(CbAuthority *self,
@@ -165,7 +188,8 @@ cb_authority_on_authorize(GDBusObjectSkeleton *object,
 	} else if (rule->action == NULL) {
 		ok = cb_authority_check_job(self, interface, invocation, uid, &error);
 	} else {
-		ok = cb_authority_check_polkit(self, invocation, rule->action, &error);
+		ok = cb_authority_check_polkit(self, invocation, rule->action, &error) &&
+		     cb_authority_check_blank_option(self, invocation, &error);
 	}
 	if (!ok) {
 		g_autofree gchar *uid_field = g_strdup_printf("%u", uid);

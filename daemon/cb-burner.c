@@ -421,19 +421,6 @@ cb_burn_write_speeds(CbBurn *self, int profile)
 	return speeds;
 }
 
-void
-cb_media_info_free(CbMediaInfo *info)
-{
-	if (info == NULL)
-		return;
-	g_free(info->media);
-	g_free(info->status);
-	g_clear_pointer(&info->write_speeds, g_array_unref);
-	g_free(info->vendor);
-	g_free(info->model);
-	g_free(info);
-}
-
 static CbMediaInfo *
 cb_libburn_get_media(CbBurn *self)
 {

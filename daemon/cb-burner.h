@@ -56,6 +56,8 @@ typedef struct {
 
 void
 cb_media_info_free(CbMediaInfo *info);
+CbMediaInfo *
+cb_media_info_copy(const CbMediaInfo *info);
 
 typedef struct _CbBurn CbBurn;
 

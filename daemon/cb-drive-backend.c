@@ -122,3 +122,29 @@ cb_burner_test_corrupt(const gchar *device, guint64 offset, GError **error)
 {
 	return cb_drive_backend_get()->corrupt(device, offset, error);
 }
+
+void
+cb_media_info_free(CbMediaInfo *info)
+{
+	if (info == NULL)
+		return;
+	g_free(info->media);
+	g_free(info->status);
+	g_clear_pointer(&info->write_speeds, g_array_unref);
+	g_free(info->vendor);
+	g_free(info->model);
+	g_free(info);
+}
+
+CbMediaInfo *
+cb_media_info_copy(const CbMediaInfo *info)
+{
+	CbMediaInfo *copy = g_memdup2(info, sizeof(*info));
+
+	copy->media = g_strdup(info->media);
+	copy->status = g_strdup(info->status);
+	copy->vendor = g_strdup(info->vendor);
+	copy->model = g_strdup(info->model);
+	copy->write_speeds = info->write_speeds != NULL ? g_array_copy(info->write_speeds) : NULL;
+	return copy;
+}

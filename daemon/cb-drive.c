@@ -2,13 +2,15 @@
 /* main thread; the media query and Eject run on GTask threads */
 #include "cb-drive.h"
 
-#include "cb-burner.h"
+#include "cb-drive-backend.h"
 #include "cb-error.h"
 #include "cb-options.h"
 
 #include <glib/gi18n-lib.h>
 
 #define CB_DRIVE_PATH_PREFIX "/org/cryptburn/CryptBurn1/drives/"
+/* how long a waiting job sleeps between two looks at its cancellable */
+#define CB_DRIVE_WAIT_SLICE_US (200 * 1000)
 
 struct _CbDrive {
 	gint ref_count;
@@ -20,6 +22,13 @@ struct _CbDrive {
 	gboolean busy;	     /* a job or an eject holds it */
 	gboolean refreshing; /* a media query runs */
 	gboolean refresh_again;
+	guint watch_id; /* the backend's own media events, or 0 */
+
+	/* counts media events (udev, the backend), for a job waiting for a
+	 * disc on its worker thread */
+	GMutex media_lock;
+	GCond media_cond;
+	guint media_generation;
 };
 
 static gboolean
@@ -27,6 +36,16 @@ cb_drive_on_eject(CbDBusDrive *iface,
 		  GDBusMethodInvocation *invocation,
 		  GVariant *options,
 		  CbDrive *self);
+
+static void
+cb_drive_apply_media(CbDrive *self, const CbMediaInfo *info);
+
+static void
+cb_drive_on_backend_media(const gchar *device, gpointer data)
+{
+	g_debug("%s: the disc changed", device);
+	cb_drive_media_changed(data);
+}
 
 CbDrive *
 cb_drive_new(const gchar *id, const gchar *device, guint64 stdio_capacity)
@@ -49,6 +68,9 @@ cb_drive_new(const gchar *id, const gchar *device, guint64 stdio_capacity)
 	    self->iface, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, NULL, 0, 4));
 	cb_dbus_object_skeleton_set_drive(self->object, self->iface);
 	g_signal_connect(self->iface, "handle-eject", G_CALLBACK(cb_drive_on_eject), self);
+	g_mutex_init(&self->media_lock);
+	g_cond_init(&self->media_cond);
+	self->watch_id = cb_drive_backend_watch(device, cb_drive_on_backend_media, self);
 	return self;
 }
 
@@ -64,7 +86,10 @@ cb_drive_unref(CbDrive *self)
 {
 	if (self == NULL || !g_atomic_int_dec_and_test(&self->ref_count))
 		return;
+	cb_drive_backend_unwatch(self->watch_id);
 	g_signal_handlers_disconnect_by_data(self->iface, self);
+	g_mutex_clear(&self->media_lock);
+	g_cond_clear(&self->media_cond);
 	g_clear_object(&self->iface);
 	g_clear_object(&self->object);
 	g_free(self->device);
@@ -134,9 +159,69 @@ cb_drive_update_from_udev(CbDrive *self, const CbUdevDrive *udev)
 		cb_dbus_drive_set_capacity(self->iface, 0);
 		cb_dbus_drive_set_free_bytes(self->iface, 0);
 	}
-	/* capacity and speeds need libburn; only worth it when a disc came */
-	if (changed && udev->media_present)
-		cb_drive_refresh(self);
+	if (changed)
+		cb_drive_media_changed(self);
+}
+
+void
+cb_drive_media_changed(CbDrive *self)
+{
+	g_mutex_lock(&self->media_lock);
+	self->media_generation++;
+	g_cond_broadcast(&self->media_cond);
+	g_mutex_unlock(&self->media_lock);
+	/* capacity and speeds need the drive itself */
+	cb_drive_refresh(self);
+}
+
+guint
+cb_drive_get_media_generation(CbDrive *self)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->media_lock);
+	return self->media_generation;
+}
+
+gboolean
+cb_drive_wait_media_change(CbDrive *self, guint since, gint64 until, GCancellable *cancellable)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->media_lock);
+
+	while (self->media_generation == since) {
+		/* slices, so that a cancel is seen within a moment */
+		gint64 slice = g_get_monotonic_time() + CB_DRIVE_WAIT_SLICE_US;
+
+		if (g_cancellable_is_cancelled(cancellable) || g_get_monotonic_time() >= until)
+			return FALSE;
+		g_cond_wait_until(&self->media_cond, &self->media_lock, MIN(slice, until));
+	}
+	return TRUE;
+}
+
+typedef struct {
+	CbDrive *drive;
+	CbMediaInfo *info;
+} CbDriveMediaReport;
+
+static gboolean
+cb_drive_on_media_report(gpointer data)
+{
+	CbDriveMediaReport *report = data;
+
+	cb_drive_apply_media(report->drive, report->info);
+	cb_media_info_free(report->info);
+	cb_drive_unref(report->drive);
+	g_free(report);
+	return G_SOURCE_REMOVE;
+}
+
+void
+cb_drive_report_media(CbDrive *self, const CbMediaInfo *info)
+{
+	CbDriveMediaReport *report = g_new0(CbDriveMediaReport, 1);
+
+	report->drive = cb_drive_ref(self);
+	report->info = cb_media_info_copy(info);
+	g_idle_add(cb_drive_on_media_report, report);
 }
 
 static void
@@ -147,6 +232,7 @@ cb_drive_apply_media(CbDrive *self, const CbMediaInfo *info)
 	cb_dbus_drive_set_media_status(self->iface, info->status != NULL ? info->status : "none");
 	cb_dbus_drive_set_capacity(self->iface, info->capacity);
 	cb_dbus_drive_set_free_bytes(self->iface, info->free_bytes);
+	cb_dbus_drive_set_media_erasable(self->iface, info->erasable);
 	if (info->vendor != NULL && info->vendor[0] != '\0')
 		cb_dbus_drive_set_vendor(self->iface, info->vendor);
 	if (info->model != NULL && info->model[0] != '\0')

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cb-dbus-generated.h"
+#include "cb-burner.h"
 #include "cb-udev.h"
 
 G_BEGIN_DECLS
@@ -43,6 +44,22 @@ cb_drive_release(CbDrive *self);
 
 void
 cb_drive_update_from_udev(CbDrive *self, const CbUdevDrive *udev);
+/* the disc changed (udev, or the backend's own events): wakes a job
+ * waiting for one and reads the media again */
+void
+cb_drive_media_changed(CbDrive *self);
+
+/* any thread: counts media changes */
+guint
+cb_drive_get_media_generation(CbDrive *self);
+/* any thread: waits until the count differs from since (TRUE), or until
+ * the monotonic time until or a cancel (FALSE) */
+gboolean
+cb_drive_wait_media_change(CbDrive *self, guint since, gint64 until, GCancellable *cancellable);
+/* any thread: what a job found in the drive, into the properties (on the
+ * main thread, soon) */
+void
+cb_drive_report_media(CbDrive *self, const CbMediaInfo *info);
 /* reads the media with libburn in a thread, unless a job holds the drive */
 void
 cb_drive_refresh(CbDrive *self);

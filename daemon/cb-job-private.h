@@ -20,6 +20,7 @@ typedef enum {
 
 typedef enum {
 	CB_JOB_PHASE_PREPARING,
+	CB_JOB_PHASE_BLANKING,
 	CB_JOB_PHASE_WRITING,
 	CB_JOB_PHASE_FIXATING,
 	CB_JOB_PHASE_VERIFYING,
@@ -53,6 +54,11 @@ struct _CbJob {
 	gpointer write_mode; /* a static string of cb-burn-strategy.c, or NULL */
 	gint underrun_proof;
 	gint cancelable;
+	guint copy;	     /* the disc being written, from 1 */
+	guint tags_verified; /* MD5 tags of the last disc's read-back */
+	/* what a job waiting for media needs, for a person; under message_lock */
+	GMutex message_lock;
+	gchar *message;
 
 	/* set by the worker before it ends, read after */
 	GError *error;
@@ -74,6 +80,11 @@ cb_job_set_phase(CbJob *self, CbJobPhase phase)
 {
 	g_atomic_int_set(&self->phase, phase);
 }
+
+/* worker: State waiting-for-media with what is needed, or running again
+ * (message NULL) */
+void
+cb_job_set_waiting_for_media(CbJob *self, const gchar *message);
 
 static inline void
 cb_job_set_bytes(CbJob *self, guint64 done, guint64 total)

@@ -25,11 +25,13 @@ static const gchar *const cb_job_state_names[] = {
 };
 
 static const gchar *const cb_job_phase_names[] = {
-	[CB_JOB_PHASE_PREPARING] = "preparing",
-	[CB_JOB_PHASE_WRITING] = "writing",
-	[CB_JOB_PHASE_FIXATING] = "fixating",
+	[CB_JOB_PHASE_PREPARING] = "preparing", [CB_JOB_PHASE_BLANKING] = "blanking",
+	[CB_JOB_PHASE_WRITING] = "writing",	[CB_JOB_PHASE_FIXATING] = "fixating",
 	[CB_JOB_PHASE_VERIFYING] = "verifying",
 };
+
+static void
+cb_job_log(CbJob *self, GLogLevelFlags level, const gchar *message);
 
 static gboolean
 cb_job_on_cancel(CbDBusJob *iface,
@@ -51,6 +53,8 @@ cb_job_new(guint id, CbJobSpec *spec)
 	spec->stream_fd = -1;
 	self->cancellable = g_cancellable_new();
 	self->cancelable = TRUE;
+	self->copy = 1;
+	g_mutex_init(&self->message_lock);
 	self->object = cb_dbus_object_skeleton_new(self->path);
 	self->iface = cb_dbus_job_skeleton_new();
 	cb_dbus_job_set_operation(self->iface, cb_operation_to_string(self->spec.operation));
@@ -64,6 +68,10 @@ cb_job_new(guint id, CbJobSpec *spec)
 	cb_dbus_job_set_write_mode(self->iface, "");
 	cb_dbus_job_set_error_name(self->iface, "");
 	cb_dbus_job_set_error_message(self->iface, "");
+	cb_dbus_job_set_message(self->iface, "");
+	cb_dbus_job_set_copies(self->iface,
+			       self->spec.options != NULL ? MAX(self->spec.options->copies, 1) : 1);
+	cb_dbus_job_set_copy(self->iface, 1);
 	cb_dbus_object_skeleton_set_job(self->object, self->iface);
 	g_signal_connect(self->iface, "handle-cancel", G_CALLBACK(cb_job_on_cancel), self);
 	return self;
@@ -89,6 +97,8 @@ cb_job_free(CbJob *self)
 	g_clear_object(&self->spec.bus);
 	g_clear_error(&self->error);
 	g_free(self->checksum);
+	g_free(self->message);
+	g_mutex_clear(&self->message_lock);
 	g_free(self->path);
 	g_free(self);
 }
@@ -145,6 +155,11 @@ cb_job_publish(CbJob *self)
 	cb_dbus_job_set_write_mode(self->iface, write_mode != NULL ? write_mode : "");
 	cb_dbus_job_set_underrun_proof(self->iface, g_atomic_int_get(&self->underrun_proof));
 	cb_dbus_job_set_cancelable(self->iface, g_atomic_int_get(&self->cancelable));
+	cb_dbus_job_set_copy(self->iface, g_atomic_int_get(&self->copy));
+	cb_dbus_job_set_tags_verified(self->iface, g_atomic_int_get(&self->tags_verified));
+	g_mutex_lock(&self->message_lock);
+	cb_dbus_job_set_message(self->iface, self->message != NULL ? self->message : "");
+	g_mutex_unlock(&self->message_lock);
 
 	/* exponential average of the recent byte rate: steady enough for an
 	 * ETA; bytes that go back to 0 start a phase with a rate of its own
@@ -173,6 +188,19 @@ cb_job_publish(CbJob *self)
 			    (guint64) (g_get_real_time() +
 				       (gint64) ((total - done) / self->rate * G_USEC_PER_SEC)));
 	}
+}
+
+void
+cb_job_set_waiting_for_media(CbJob *self, const gchar *message)
+{
+	g_mutex_lock(&self->message_lock);
+	g_free(self->message);
+	self->message = g_strdup(message);
+	g_mutex_unlock(&self->message_lock);
+	cb_job_set_state(self,
+			 message != NULL ? CB_JOB_STATE_WAITING_FOR_MEDIA : CB_JOB_STATE_RUNNING);
+	if (message != NULL)
+		cb_job_log(self, G_LOG_LEVEL_INFO, message);
 }
 
 static gboolean
@@ -259,6 +287,10 @@ cb_job_thread(gpointer data)
 	if (!cb_job_work(self, &self->error) && self->error == NULL)
 		g_set_error_literal(&self->error, CB_ERROR, CB_ERROR_FAILED,
 				    _("the job failed for an unknown reason"));
+	/* nothing is waited for any more */
+	g_mutex_lock(&self->message_lock);
+	g_clear_pointer(&self->message, g_free);
+	g_mutex_unlock(&self->message_lock);
 	/* always queued, never run here: g_main_context_invoke() would call
 	 * it on this thread when the main loop has stopped (at shutdown) */
 	self->finish_id = g_idle_add(cb_job_on_finished, self);

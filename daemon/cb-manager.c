@@ -128,6 +128,8 @@ cb_manager_submit(CbDaemon *daemon,
 	     (spec.stream_fd = cb_manager_take_fd(invocation, request->stream, &error)) >= 0) &&
 	    (operation != CB_OPERATION_WRITE_IMAGE ||
 	     cb_job_options_check_output(spec.options, spec.stream_fd, &error)) &&
+	    (operation != CB_OPERATION_BURN_IMAGE ||
+	     cb_job_options_check_image_fd(spec.options, spec.stream_fd, &error)) &&
 	    cb_manager_take_drive(daemon, request, &spec, &error))
 		job = cb_daemon_start_job(daemon, &spec, &error);
 	cb_manager_reply(invocation, job, error);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define OP_F (1u << CB_OPERATION_BURN_FILES)
@@ -55,8 +56,38 @@ static const CbOptionSpec cb_option_specs[] = {
 	{ "simulate", "b", OP_F | OP_I, 0 },
 	{ "verify", "b", OP_F | OP_I, 0 },
 	{ "image-size", "t", OP_I, 0 },
-	{ "fast", "b", OP_B, 0 },
+	{ "blank", "b", OP_F | OP_I, 0 },
+	{ "media-timeout", "u", OP_F | OP_I, 0 },
+	{ "copies", "u", OP_F | OP_I, 0 },
+	{ "spool", "b", OP_F | OP_I, 0 },
+	{ "mode", "s", OP_B, 16 },
 };
+
+static const gchar *const cb_blank_mode_names[] = {
+	[CB_BLANK_FAST] = "fast",
+	[CB_BLANK_FULL] = "full",
+	[CB_BLANK_FORMAT] = "format",
+};
+
+static gboolean
+cb_option_parse_blank_mode(const gchar *text, CbBlankMode *mode, GError **error)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(cb_blank_mode_names); i++) {
+		if (g_strcmp0(text, cb_blank_mode_names[i]) == 0) {
+			*mode = (CbBlankMode) i;
+			return TRUE;
+		}
+	}
+	g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+		    _("option “mode” must be “fast”, “full” or “format”, not “%s”"), text);
+	return FALSE;
+}
+
+const gchar *
+cb_blank_mode_to_string(CbBlankMode mode)
+{
+	return cb_blank_mode_names[mode];
+}
 
 static const gchar *const cb_operation_names[] = {
 	[CB_OPERATION_BURN_FILES] = "burn-files",
@@ -258,8 +289,20 @@ cb_job_options_store(CbJobOptions *self,
 				    _("option “%s” must not be 0"), name);
 			return FALSE;
 		}
-	} else if (g_strcmp0(name, "fast") == 0) {
-		self->fast = g_variant_get_boolean(value);
+	} else if (g_strcmp0(name, "blank") == 0) {
+		self->blank = g_variant_get_boolean(value);
+	} else if (g_strcmp0(name, "media-timeout") == 0) {
+		self->media_timeout = g_variant_get_uint32(value);
+		return cb_option_check_range(name, self->media_timeout, 0,
+					     CB_OPTIONS_MAX_MEDIA_TIMEOUT, error);
+	} else if (g_strcmp0(name, "copies") == 0) {
+		self->copies = g_variant_get_uint32(value);
+		return cb_option_check_range(name, self->copies, 1, CB_OPTIONS_MAX_COPIES, error);
+	} else if (g_strcmp0(name, "spool") == 0) {
+		self->spool = g_variant_get_boolean(value);
+	} else if (g_strcmp0(name, "mode") == 0) {
+		return cb_option_parse_blank_mode(g_variant_get_string(value, NULL),
+						  &self->blank_mode, error);
 	} else {
 		/* application-id, publisher, preparer, system-id, no-md5, compress */
 		g_variant_dict_insert_value(iso, name, value);
@@ -299,6 +342,12 @@ cb_job_options_check(const CbJobOptions *self, CbOperation operation, GError **e
 		g_propagate_error(error, g_steal_pointer(&error_local));
 		return FALSE;
 	}
+	if (self->spool && self->copies < 2) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("option “spool” keeps the image for further copies: it "
+				      "needs “copies” of 2 or more"));
+		return FALSE;
+	}
 	/* the header is the disc's first sectors, long written when the
 	 * checksum of the rest is known */
 	if (operation != CB_OPERATION_WRITE_IMAGE && cb_job_options_checksum_in_header(self)) {
@@ -310,6 +359,21 @@ cb_job_options_check(const CbJobOptions *self, CbOperation operation, GError **e
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean
+cb_job_options_check_image_fd(const CbJobOptions *self, gint fd, GError **error)
+{
+	struct stat st;
+
+	if (self->copies < 2 || self->spool)
+		return TRUE;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return TRUE;
+	g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+			    _("several copies of an image read from a pipe need option “spool”: "
+			      "a pipe cannot be read again for the next disc"));
+	return FALSE;
 }
 
 gboolean
@@ -350,8 +414,10 @@ cb_job_options_parse(CbOperation operation, GVariant *options, GUnixFDList *fds,
 
 	self->passphrase_fd = -1;
 	self->keyfile_fd = -1;
-	self->fast = TRUE;
+	self->blank_mode = CB_BLANK_FAST;
 	self->verify = TRUE;
+	self->copies = 1;
+	self->media_timeout = CB_OPTIONS_DEFAULT_MEDIA_TIMEOUT;
 	g_variant_iter_init(&iter, options);
 	while (g_variant_iter_next(&iter, "{&sv}", &name, &value_raw)) {
 		g_autoptr(GVariant) value = value_raw;

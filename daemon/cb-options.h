@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "cb-burner.h"
+
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
@@ -18,6 +20,11 @@ G_BEGIN_DECLS
 #define CB_OPTIONS_MAX_FIELD 128
 #define CB_OPTIONS_MAX_VOLUME_ID 32
 #define CB_OPTIONS_MAX_SERIAL 128 /* as cryptburn image --serial */
+#define CB_OPTIONS_MAX_COPIES 99
+/* a day: a job waiting longer holds its drive for nothing */
+#define CB_OPTIONS_MAX_MEDIA_TIMEOUT (24 * 3600)
+/* half an hour to fetch a disc */
+#define CB_OPTIONS_DEFAULT_MEDIA_TIMEOUT 1800
 
 typedef enum {
 	CB_OPERATION_BURN_FILES,
@@ -50,8 +57,12 @@ typedef struct {
 	gboolean simulate;
 	gboolean verify; /* read the disc back after writing; default TRUE */
 	guint speed;
-	guint64 image_size; /* BurnImage: 0 when not given */
-	gboolean fast;	    /* Blank */
+	guint64 image_size;	/* BurnImage: 0 when not given */
+	gboolean blank;		/* burns: blank a used rewritable disc first */
+	guint media_timeout;	/* burns: seconds to wait for a disc; 0: fail at once */
+	guint copies;		/* burns: discs to write, 1..99 */
+	gboolean spool;		/* burns: copies 2.. from a temporary encrypted file */
+	CbBlankMode blank_mode; /* Blank */
 	/* what the reader needs to lay out the ISO: a{sv} */
 	GVariant *iso_options;
 } CbJobOptions;
@@ -66,6 +77,12 @@ cb_job_options_free(CbJobOptions *self);
  * checksum recorded in it) must be seekable, and not O_APPEND */
 gboolean
 cb_job_options_check_output(const CbJobOptions *self, gint fd, GError **error);
+/* BurnImage: several copies without a spool read the image fd again,
+ * which must then be a regular file */
+gboolean
+cb_job_options_check_image_fd(const CbJobOptions *self, gint fd, GError **error);
+const gchar *
+cb_blank_mode_to_string(CbBlankMode mode);
 /* whether the header records the checksum, so that it is written again
  * once the payload is */
 gboolean

@@ -196,6 +196,12 @@ cb_reader_parse_option(CbReaderRequest *req, const gchar *key, GVariant *value, 
 		req->iso.compress = g_variant_get_boolean(value);
 		return TRUE;
 	}
+	if (g_strcmp0(key, "creation-time") == 0) {
+		if (!cb_reader_check_type(key, value, "x", error))
+			return FALSE;
+		req->iso.creation_time = g_variant_get_int64(value);
+		return TRUE;
+	}
 	g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION, _("unknown option “%s”"), key);
 	return FALSE;
 }

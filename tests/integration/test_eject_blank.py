@@ -296,7 +296,7 @@ def test_blank_full_and_eject_options(cb, system_bus, tmp_path):
     proc = run_fake(cb, system_bus, "blank", "--full", "--eject", "--drive", "/dev/sr0", "-q")
     assert proc.returncode == 0, cbtest.describe(proc)
     assert proc.stdout == b"" and proc.stderr == b""
-    assert fake.calls()[0]["options"] == {"fast": False, "eject": True}
+    assert fake.calls()[0]["options"] == {"mode": "full", "eject": True}
 
 
 def test_blank_job_failure_maps_to_exit_status(cb, system_bus, tmp_path):

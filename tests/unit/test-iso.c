@@ -2,6 +2,7 @@
 #include "cb-error.h"
 #include "cb-iso.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -232,6 +233,105 @@ test_iso_file_changes_size(Fixture *f, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "changed size"));
 }
 
+/* the whole image in memory */
+static GBytes *
+build_image(Fixture *f, const CbIsoOptions *opts)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(opts, &error);
+	g_autoptr(CbIsoStream) stream = NULL;
+	g_autofree gchar *tree = g_build_filename(f->dir, "tree", NULL);
+	g_autofree gchar *graft = g_build_filename(f->dir, "tree", "a.bin", NULL);
+	g_autofree guint8 *buf = NULL;
+	guint64 size;
+
+	g_assert_no_error(error);
+	g_assert_true(cb_iso_builder_add_source(builder, tree, &error));
+	/* directories that exist only in the image */
+	g_assert_true(cb_iso_builder_add_graft(builder, "made/up/a.bin", graft, &error));
+	g_assert_no_error(error);
+	stream = cb_iso_builder_start(builder, &error);
+	g_assert_no_error(error);
+	size = cb_iso_stream_get_size(stream);
+	buf = g_malloc(size);
+	g_assert_cmpint(cb_iso_stream_read(stream, buf, size, &error), ==, (gssize) size);
+	g_assert_no_error(error);
+	return g_bytes_new_take(g_steal_pointer(&buf), size);
+}
+
+/* what a person's old files look like: read as long ago as written, so
+ * that reading them now (relatime) moves their access time */
+static void
+make_old(const gchar *path)
+{
+	const struct timespec old[2] = { { .tv_sec = 1500000000 }, { .tv_sec = 1500000000 } };
+	g_assert_cmpint(utimensat(AT_FDCWD, path, old, AT_SYMLINK_NOFOLLOW), ==, 0);
+}
+
+static void
+make_tree(Fixture *f)
+{
+	const gchar *rels[] = { "tree/a.bin", "tree/sub/b.bin", "tree/sub/deeper/c.txt" };
+	const gchar *dirs[] = { "tree/sub/deeper", "tree/sub", "tree" };
+	g_autofree gchar *link = g_build_filename(f->dir, "tree", "link", NULL);
+
+	for (guint i = 0; i < G_N_ELEMENTS(rels); i++) {
+		g_autofree gchar *path = make_file(f, rels[i], 70000 * (i + 1));
+		make_old(path);
+	}
+	g_assert_cmpint(symlink("sub/b.bin", link), ==, 0);
+	make_old(link);
+	for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+		g_autofree gchar *path = g_build_filename(f->dir, dirs[i], NULL);
+		make_old(path);
+	}
+}
+
+/* burning N copies makes the image N times from the sources: with a fixed
+ * creation time every copy is the same, byte for byte, MD5 tags included */
+static void
+test_iso_deterministic(Fixture *f, gconstpointer data)
+{
+	CbIsoOptions opts = { .volume_id = "SAME", .creation_time = 1700000000 };
+	CbIsoOptions zisofs = { .volume_id = "SAME",
+				.creation_time = 1700000000,
+				.compress = TRUE };
+	CbIsoOptions now = { .volume_id = "SAME" };
+	g_autoptr(GBytes) first = NULL;
+	g_autoptr(GBytes) second = NULL;
+	g_autoptr(GBytes) first_zisofs = NULL;
+	g_autoptr(GBytes) second_zisofs = NULL;
+	g_autoptr(GBytes) now_first = NULL;
+	g_autoptr(GBytes) now_second = NULL;
+
+	make_tree(f);
+	first = build_image(f, &opts);
+	first_zisofs = build_image(f, &zisofs);
+	now_first = build_image(f, &now);
+	/* a second later "now" is another time: the images must tell */
+	g_usleep(1100 * 1000);
+	second = build_image(f, &opts);
+	second_zisofs = build_image(f, &zisofs);
+	now_second = build_image(f, &now);
+
+	g_assert_true(g_bytes_equal(first, second));
+	g_assert_true(g_bytes_equal(first_zisofs, second_zisofs));
+	g_assert_false(g_bytes_equal(now_first, now_second));
+	g_assert_nonnull(memmem(g_bytes_get_data(first, NULL), g_bytes_get_size(first),
+				"libisofs_checksum_tag_v1", 24));
+}
+
+static void
+test_iso_creation_time_range(Fixture *f, gconstpointer data)
+{
+	CbIsoOptions opts = { .creation_time = -1 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CbIsoBuilder) builder = cb_iso_builder_new(&opts, &error);
+
+	g_assert_null(builder);
+	g_assert_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -246,6 +346,8 @@ main(int argc, char **argv)
 	ADD("/iso/free-mid-stream", test_iso_free_mid_stream);
 	ADD("/iso/file-vanishes-before-write", test_iso_file_vanishes_before_write);
 	ADD("/iso/file-changes-size", test_iso_file_changes_size);
+	ADD("/iso/deterministic", test_iso_deterministic);
+	ADD("/iso/creation-time-range", test_iso_creation_time_range);
 #undef ADD
 	return g_test_run();
 }
