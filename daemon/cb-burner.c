@@ -512,8 +512,12 @@ cb_libburn_open(const gchar *device, guint64 stdio_capacity, GError **error)
 		return NULL;
 	}
 
-	/* load=1: close the tray so that a disc in it can be seen */
-	ret = burn_drive_scan_and_grab(&info, adr, 1);
+	/* load=0: an open tray stays open. Every media query grabs the
+	 * drive (cb-drive.c), one right after an eject among them, and a job
+	 * waiting for the next copy's disc must not pull the tray back in
+	 * before the person took the last disc out; a closed tray is a
+	 * media change that wakes the job */
+	ret = burn_drive_scan_and_grab(&info, adr, 0);
 	reason = burner_drain_messages(&os_errno, NULL);
 	if (ret != 1) {
 		/* libburn leaves nothing to free when the grab fails */

@@ -248,11 +248,13 @@ cb_job_write_spooled(CbJob *self, CbBurn *burn, gint spool_fd, guint64 total, GE
 }
 
 /* an unnamed file for the encrypted image, gone when closed: in the
- * daemon's temporary directory (private to the service under systemd) */
+ * service's cache directory (systemd's CacheDirectory=, the one place on
+ * disk it may write), else the temporary directory */
 static gint
 cb_job_open_spool(guint64 total, GError **error)
 {
-	const gchar *dir = g_get_tmp_dir();
+	const gchar *cache = g_getenv("CACHE_DIRECTORY");
+	const gchar *dir = cache != NULL && g_path_is_absolute(cache) ? cache : g_get_tmp_dir();
 	struct statvfs vfs;
 	gint fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 
