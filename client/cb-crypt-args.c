@@ -36,8 +36,8 @@ cb_crypt_args_add_entries(CbCryptArgs *args, GArray *entries, gboolean to_disc)
 			       "existing FILE is reused"),
 		  N_("FILE") },
 		{ "checksum", 0, 0, G_OPTION_ARG_STRING, &args->checksum,
-		  to_disc ? N_("Record a checksum of the encrypted data in the --keyfile: md5, "
-			       "sha256 or none")
+		  to_disc ? N_("Record a checksum of the encrypted data for verify, in the disc's "
+			       "header or the --keyfile: md5, sha256 or none")
 			  : N_("Record a checksum of the encrypted data for verify: md5, sha256 or "
 			       "none"),
 		  N_("TYPE") },

@@ -15,6 +15,12 @@
  * SHA-256 must equal the first copy's. With the spool option the first
  * copy's encrypted stream is also kept in an unnamed temporary file, from
  * which the other copies are written as they are.
+ *
+ * A checksum recorded in the disc's own header (LUKS2 token, loop-aes
+ * armor) is of the encrypted payload, known only at its end, while the
+ * header is the disc's first blocks: the image is encrypted once before
+ * the disc is written, only to be hashed, and then again, the same, for
+ * the disc.
  */
 #include "cb-job-burn.h"
 
@@ -67,8 +73,7 @@ cb_job_plain_open_image(CbJob *self, CbJobPlain *plain, guint copy, guint64 *siz
 	if (copy == 1)
 		plain->image_start = lseek(fd, 0, SEEK_CUR);
 	else if (lseek(fd, plain->image_start, SEEK_SET) < 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-			    _("cannot read the image again for copy %u: %s"), copy,
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read the image again: %s"),
 			    g_strerror(errno));
 		return FALSE;
 	}
@@ -79,7 +84,8 @@ cb_job_plain_open_image(CbJob *self, CbJobPlain *plain, guint copy, guint64 *siz
 	return TRUE;
 }
 
-/* the plain image of copy, which must be as large as the first */
+/* the plain image, the first time (copy 1) or again (copy > 1), when it
+ * must be as large as the first time */
 static gboolean
 cb_job_plain_open(CbJob *self, CbJobPlain *plain, guint copy, GError **error)
 {
@@ -95,9 +101,9 @@ cb_job_plain_open(CbJob *self, CbJobPlain *plain, guint copy, GError **error)
 		return FALSE;
 	if (copy > 1 && size != plain->size) {
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-			    _("the sources changed after copy 1: the image of copy %u would be "
-			      "%" G_GUINT64_FORMAT " bytes, copy 1 was %" G_GUINT64_FORMAT),
-			    copy, size, plain->size);
+			    _("the sources changed during the burn: their image would now be "
+			      "%llu bytes, it was %llu"),
+			    (unsigned long long) size, (unsigned long long) plain->size);
 		return FALSE;
 	}
 	plain->size = size;
@@ -399,14 +405,60 @@ cb_job_burn_clear(CbJobBurn *burn)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbJobBurn, cb_job_burn_clear)
 
+static gboolean
+cb_job_count_write(CbJob *self, const guint8 *buf, gsize len, GError **error)
+{
+	__atomic_add_fetch(&self->bytes_done, (guint64) len, __ATOMIC_RELAXED);
+	return TRUE;
+}
+
+/* the image encrypted into nothing, for the payload's checksum, which is
+ * sealed into the header; then the plain image is opened again */
+static gboolean
+cb_job_checksum_pass(CbJob *self, CbJobBurn *job, GError **error)
+{
+	g_autoptr(CbPipeline) pipeline = cb_pipeline_new(
+	    cb_job_plain_read_func(&job->plain), cb_job_plain_source(&job->plain), job->plain.size,
+	    job->crypt->format, (CbSinkWriteFunc) cb_job_count_write, self);
+
+	cb_job_crypt_watch_payload(job->crypt, pipeline);
+	cb_job_set_phase(self, CB_JOB_PHASE_PREPARING);
+	cb_job_set_bytes(self, 0, cb_pipeline_get_total(pipeline));
+	if (!cb_pipeline_run(pipeline, self->cancellable, error) ||
+	    !cb_pipeline_seal(pipeline, job->crypt->metadata, error))
+		return FALSE;
+	g_debug("%s: payload checksum %s, sealed into the header before writing",
+		cb_job_get_path(self), job->crypt->metadata->checksum);
+	return cb_job_plain_open(self, &job->plain, 2, error);
+}
+
+/* what went to the disc must be what the header's checksum was made of */
+static gboolean
+cb_job_check_presealed(CbJob *self, CbJobBurn *job, CbPipeline *pipeline, GError **error)
+{
+	const gchar *written = cb_pipeline_get_payload_checksum(pipeline);
+
+	if (g_ascii_strcasecmp(written != NULL ? written : "", job->crypt->metadata->checksum) == 0)
+		return TRUE;
+	g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
+		    _("the sources changed during the burn: the disc in %s does not match the "
+		      "checksum its header records"),
+		    cb_drive_get_device(self->spec.drive));
+	return FALSE;
+}
+
 /* the first copy: the passphrase and header, the payload's checksum
- * sealed into the key file, which is written then */
+ * sealed into the header (before) or the key file (after, which is
+ * written then) */
 static gboolean
 cb_job_burn_first(CbJob *self, CbJobBurn *job, CbBurn *burn, GError **error)
 {
+	gboolean presealed = cb_job_options_checksum_in_header(self->spec.options);
 	g_autoptr(CbPipeline) pipeline = NULL;
 
 	if (!cb_job_crypt_make_format(self, job->desc, job->crypt, error))
+		return FALSE;
+	if (presealed && !cb_job_checksum_pass(self, job, error))
 		return FALSE;
 	if (self->spec.options->spool) {
 		job->spool_fd = cb_job_open_spool(job->total, error);
@@ -418,6 +470,8 @@ cb_job_burn_first(CbJob *self, CbJobBurn *job, CbBurn *burn, GError **error)
 				    &pipeline, error))
 		return FALSE;
 	self->checksum = g_strdup(cb_pipeline_get_checksum(pipeline));
+	if (presealed)
+		return cb_job_check_presealed(self, job, pipeline, error);
 	return cb_job_crypt_seal(self, job->crypt, pipeline, error) &&
 	       cb_job_crypt_write_key_file(self, job->crypt, error);
 }
@@ -437,7 +491,7 @@ cb_job_burn_again(CbJob *self, CbJobBurn *job, CbBurn *burn, guint copy, GError 
 		return FALSE;
 	if (g_strcmp0(cb_pipeline_get_checksum(pipeline), self->checksum) != 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
-			    _("the sources changed after copy 1: copy %u is a different image "
+			    _("the sources changed during the burn: copy %u is a different image "
 			      "(SHA-256 %s, copy 1 %s); the disc in the drive does not match the "
 			      "others"),
 			    copy, cb_pipeline_get_checksum(pipeline), self->checksum);
@@ -488,7 +542,8 @@ cb_job_pin_creation_time(CbJob *self)
 
 	/* only then: pinned times cost the Rock Ridge inode numbers (see
 	 * cb-iso.c), by which xorriso sees hard links */
-	if (self->spec.operation != CB_OPERATION_BURN_FILES || options->copies < 2 ||
+	if (self->spec.operation != CB_OPERATION_BURN_FILES ||
+	    (options->copies < 2 && !cb_job_options_checksum_in_header(options)) ||
 	    g_variant_dict_contains(&iso, "creation-time"))
 		return;
 	g_variant_dict_insert(&iso, "creation-time", "x", g_get_real_time() / G_USEC_PER_SEC);

@@ -348,28 +348,28 @@ cb_job_options_check(const CbJobOptions *self, CbOperation operation, GError **e
 				      "needs “copies” of 2 or more"));
 		return FALSE;
 	}
-	/* the header is the disc's first sectors, long written when the
-	 * checksum of the rest is known */
-	if (operation != CB_OPERATION_WRITE_IMAGE && cb_job_options_checksum_in_header(self)) {
-		g_set_error_literal(
-		    error, CB_ERROR, CB_ERROR_INVALID_OPTION,
-		    _("a disc is written in one pass, so a checksum can be recorded "
-		      "only in a separate key file (keyfile-fd, loop-aes) or in an "
-		      "image written with WriteImage"));
-		return FALSE;
-	}
 	return TRUE;
 }
 
 gboolean
 cb_job_options_check_image_fd(const CbJobOptions *self, gint fd, GError **error)
 {
+	gboolean twice = cb_job_options_checksum_in_header(self);
 	struct stat st;
 
-	if (self->copies < 2 || self->spool)
+	if ((self->copies < 2 || self->spool) && !twice)
 		return TRUE;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		return TRUE;
+	if (twice) {
+		g_set_error_literal(
+		    error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+		    _("a checksum in a disc's header is of the encrypted data, known only once "
+		      "the whole image was read: the image is read twice, which a pipe cannot "
+		      "be; give a file, or record the checksum in a key file (keyfile-fd, "
+		      "loop-aes)"));
+		return FALSE;
+	}
 	g_set_error_literal(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
 			    _("several copies of an image read from a pipe need option “spool”: "
 			      "a pipe cannot be read again for the next disc"));

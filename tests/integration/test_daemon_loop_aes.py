@@ -226,18 +226,40 @@ def test_gpg_home_in_runtime_directory(system_bus, polkitd_mock, cb, tmp_path, m
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def test_burn_checksum_needs_key_file(cryptburnd, cb, tmp_path):
+def test_burn_checksum_goes_into_the_disc_header(cryptburnd, cb, tmp_path):
+    """A disc with no key file keeps its checksum in its own header, for
+    cryptburn verify years later without a passphrase: the image is
+    encrypted once to hash it, then again for the disc."""
     tree = make_tree(tmp_path / "tree")
-    spec = {"drive": cryptburnd.drive_paths["disc0"], "sources": [str(tree)],
+    for fmt, kind in (("loop-aes", "md5"), ("luks2", "sha256")):
+        options = {"format": ["s", fmt], "checksum": ["s", kind]}
+        if fmt == "luks2":
+            options.update(FAST_KDF)
+        spec = {"drive": cryptburnd.drive_paths["disc0"], "sources": [str(tree)],
+                "options": options, "fds": {"passphrase-fd": str(cb.passfile)}}
+        job, done = cryptburnd.submit("BurnFiles", spec)
+        assert "job" in job, job
+        assert done["completed"] == [True, "", ""], done
+        disc = cryptburnd.drive_files["disc0"]
+        proc = cb.run("verify", "--json", str(disc))
+        assert proc.returncode == 0, cbtest.describe(proc)
+        result = json.loads(proc.stdout)
+        assert result["recorded"].startswith(kind + ":") and result["match"] is True, result
+        # a flipped payload byte is caught from the header's record alone
+        data = bytearray(disc.read_bytes())
+        data[-4096] ^= 0x01
+        disc.write_bytes(bytes(data))
+        proc = cb.run("verify", str(disc))
+        assert proc.returncode == 11, cbtest.describe(proc)
+
+
+def test_burn_image_checksum_in_header_needs_a_file(cryptburnd, cb, tmp_path):
+    spec = {"drive": cryptburnd.drive_paths["disc0"],
             "options": {"format": ["s", "loop-aes"], "checksum": ["s", "md5"]},
-            "fds": {"passphrase-fd": str(cb.passfile)}}
-    reply, done = cryptburnd.submit("BurnFiles", spec)
+            "fds": {"passphrase-fd": str(cb.passfile), "image_stream": "pipe:" + "x" * 4096}}
+    reply, done = cryptburnd.submit("BurnImage", spec)
     assert reply["error"] == ERROR + "InvalidOption", reply
-    assert "one pass" in reply["message"] and done is None
-    # the same for luks2, whose token would hold it
-    spec["options"]["format"] = ["s", "luks2"]
-    reply, _ = cryptburnd.submit("BurnFiles", spec)
-    assert reply["error"] == ERROR + "InvalidOption", reply
+    assert "pipe" in reply["message"] and done is None
 
 
 def test_burn_with_key_file_records_checksum(cryptburnd, cb, tmp_path, gnupg_home):
