@@ -46,34 +46,42 @@ typedef enum {
 	CB_MEDIA_WAIT,
 } CbMediaVerdict;
 
+/* what a person calls udisks' media names */
+static const struct {
+	const gchar *media;
+	const gchar *name;
+} cb_media_names[] = {
+	{ "cd", "CD" },
+	{ "cd_r", "CD-R" },
+	{ "cd_rw", "CD-RW" },
+	{ "dvd", "DVD" },
+	{ "dvd_r", "DVD-R" },
+	{ "dvd_rw", "DVD-RW" },
+	{ "dvd_ram", "DVD-RAM" },
+	{ "dvd_plus_r", "DVD+R" },
+	{ "dvd_plus_rw", "DVD+RW" },
+	{ "dvd_plus_r_dl", "DVD+R DL" },
+	{ "dvd_plus_rw_dl", "DVD+RW DL" },
+	{ "bd", "BD" },
+	{ "bd_r", "BD-R" },
+	{ "bd_re", "BD-RE" },
+	{ "hddvd", "HD DVD" },
+	{ "hddvd_r", "HD DVD-R" },
+	{ "hddvd_rw", "HD DVD-RW" },
+};
+
 /* "DVD+RW" for "dvd_plus_rw" */
 static gchar *
 cb_media_display_name(const gchar *media)
 {
-	g_autofree gchar *upper = NULL;
-	g_auto(GStrv) words = NULL;
-
 	if (media == NULL || media[0] == '\0')
 		return g_strdup(_("disc"));
 	if (g_strcmp0(media, "file") == 0)
 		return g_strdup(_("image file"));
-	words = g_strsplit(media, "_", -1);
-	for (guint i = 0; words[i] != NULL; i++) {
-		if (g_strcmp0(words[i], "plus") == 0) {
-			g_free(words[i]);
-			words[i] = g_strdup("+");
-		} else if (i > 0 && g_strcmp0(words[i], "dl") == 0) {
-			g_free(words[i]);
-			words[i] = g_strdup(" DL");
-		} else if (i > 0 && g_strcmp0(words[i - 1], "plus") != 0) {
-			gchar *dashed = g_strconcat("-", words[i], NULL);
-			g_free(words[i]);
-			words[i] = dashed;
-		}
-	}
-	upper = g_strjoinv("", words);
-	/* "dvd-ram" and "bd-re" keep their dash: only the case changes */
-	return g_ascii_strup(upper, -1);
+	for (guint i = 0; i < G_N_ELEMENTS(cb_media_names); i++)
+		if (g_strcmp0(media, cb_media_names[i].media) == 0)
+			return g_strdup(cb_media_names[i].name);
+	return g_strdup(media);
 }
 
 /* "a blank DVD or BD of at least 5.2 GB", or NULL when no disc this
@@ -190,7 +198,10 @@ cb_media_give_up(CbJob *self, GError *why, GError **error)
 		return;
 	}
 	g_set_error(error, CB_ERROR, why->code,
-		    _("no suitable disc was inserted within %u seconds: %s"),
+		    g_dngettext(GETTEXT_PACKAGE,
+				"no suitable disc was inserted within %u second: %s",
+				"no suitable disc was inserted within %u seconds: %s",
+				self->spec.options->media_timeout),
 		    self->spec.options->media_timeout, why->message);
 }
 

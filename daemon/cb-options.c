@@ -297,7 +297,12 @@ cb_job_options_store(CbJobOptions *self,
 					     CB_OPTIONS_MAX_MEDIA_TIMEOUT, error);
 	} else if (g_strcmp0(name, "copies") == 0) {
 		self->copies = g_variant_get_uint32(value);
-		return cb_option_check_range(name, self->copies, 1, CB_OPTIONS_MAX_COPIES, error);
+		if (self->copies < 1 || self->copies > CB_OPTIONS_MAX_COPIES) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("option “%s” must be between %u and %u"), name, 1,
+				    CB_OPTIONS_MAX_COPIES);
+			return FALSE;
+		}
 	} else if (g_strcmp0(name, "spool") == 0) {
 		self->spool = g_variant_get_boolean(value);
 	} else if (g_strcmp0(name, "mode") == 0) {

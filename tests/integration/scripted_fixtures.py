@@ -11,21 +11,27 @@ Fixture:
                     drive1 (objects .../drives/test0 and test1), both empty;
                     see ScriptedDaemon
 
+Helpers: ScriptedDaemon.job_props / wait_job_props (a Job's properties,
+polled until they hold), Lines (a child's output read by a thread, to wait
+for a line).
+
 A test that needs other daemon options makes its own fixture:
     with running_scripted_daemon(system_bus, "--test-corrupt-after-write", "17") as d:
 """
 
 import contextlib
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from daemon_fixtures import (  # noqa: E402
-    ACTIONS, AGENT_TIMEOUT_S, DRIVE_IFACE, ROOT_PATH, Daemon, build_dir)
+    ACTIONS, AGENT_TIMEOUT_S, DRIVE_IFACE, JOB_IFACE, ROOT_PATH, Daemon, build_dir)
 from dbus_fixtures import TIMEOUT, _gio  # noqa: E402
 from scripted_drive import ScriptedDrive  # noqa: E402
 
@@ -49,6 +55,7 @@ class ScriptedDaemon(Daemon):
       drive_paths[name]   its D-Bus object path
       props(name)         the Drive properties, as a dict
       wait_drive(name, **expected)   polls until they hold, or fails
+      job_props(job) / wait_job_props(job, **expected)   the same for a Job
       blank(name, options) / eject(name, options)
     Options are given as for busclient: {NAME: [SIGNATURE, VALUE]}.
     """
@@ -94,6 +101,38 @@ class ScriptedDaemon(Daemon):
                 raise AssertionError("drive %s never had %r; it has %r" % (name, expected, props))
             time.sleep(0.05)
 
+    def job_props(self, job):
+        """The Job properties of job (a path), as a dict."""
+        reply = self.call(job, "org.freedesktop.DBus.Properties", "GetAll",
+                          "('%s',)" % JOB_IFACE)
+        assert "reply" in reply, reply
+        return unpack(reply["reply"])[0]
+
+    def wait_job_props(self, job, timeout=TIMEOUT, **expected):
+        """Polls the Job properties until each of expected holds (a value,
+        or a callable taking the value and returning whether it does);
+        returns them. Fails at once if the job ended meanwhile, unless its
+        State is what is expected."""
+        deadline = time.monotonic() + timeout
+
+        def holds(props):
+            for k, v in expected.items():
+                got = props.get(k)
+                if not (v(got) if callable(v) else got == v):
+                    return False
+            return True
+
+        while True:
+            props = self.job_props(job)
+            if holds(props):
+                return props
+            if props.get("State") in ("succeeded", "failed", "cancelled"):
+                raise AssertionError("job %s ended without %r: %r\n%s" % (
+                    job, expected, props, self.log()))
+            if time.monotonic() > deadline:
+                raise AssertionError("job %s never had %r; it has %r" % (job, expected, props))
+            time.sleep(0.05)
+
     def _drive_call(self, name, method, options):
         _, GLib = _gio()
         options = {k: GLib.Variant(sig, v) for k, (sig, v) in (options or {}).items()}
@@ -112,6 +151,42 @@ class ScriptedDaemon(Daemon):
     def eject(self, name, options=None):
         """Drive.Eject: {"reply": ...} or {"error": ..., "message": ...}."""
         return self._drive_call(name, "Eject", options)
+
+
+class Lines:
+    """A stream's lines, read by a thread, to wait for one."""
+
+    def __init__(self, stream):
+        self.seen = []
+        self._queue = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream):
+        for line in iter(stream.readline, b""):
+            self._queue.put(line.decode("utf-8", "replace").rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, predicate, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError("no such line within %ss; saw %r" % (timeout, self.seen))
+            if line is None:
+                raise AssertionError("the stream ended; saw %r" % self.seen)
+            self.seen.append(line)
+            if predicate(line):
+                return line
+
+    def rest(self, timeout=TIMEOUT):
+        self._thread.join(timeout)
+        while True:
+            line = self._queue.get_nowait() if not self._queue.empty() else None
+            if line is None:
+                return self.seen
+            self.seen.append(line)
 
 
 @contextlib.contextmanager
