@@ -319,13 +319,18 @@ cb_job_test_corrupt(CbJob *self, GError **error)
 /* an ISO the reader made has its MD5 tags unless no-md5 was asked: none
  * at all in the read-back means they were lost, not left out */
 static gboolean
-cb_job_check_tags_found(CbJob *self, guint tags, GError **error)
+cb_job_iso_without_tags(CbJob *self)
 {
 	gboolean no_md5 = FALSE;
 
+	return self->spec.operation == CB_OPERATION_BURN_FILES &&
+	       g_variant_lookup(self->spec.options->iso_options, "no-md5", "b", &no_md5) && no_md5;
+}
+
+static gboolean
+cb_job_check_tags_found(CbJob *self, guint tags, GError **error)
+{
 	if (tags > 0 || self->spec.operation != CB_OPERATION_BURN_FILES)
-		return TRUE;
-	if (g_variant_lookup(self->spec.options->iso_options, "no-md5", "b", &no_md5) && no_md5)
 		return TRUE;
 	g_set_error(error, CB_ERROR, CB_ERROR_CHECKSUM_MISMATCH,
 		    _("verification failed: the disc in %s decrypts to an ISO image without the "
@@ -366,14 +371,19 @@ cb_job_verify(CbJob *self,
 		g_prefix_error(error, _("cannot read the disc back to verify it: "));
 		return FALSE;
 	}
-	check = cb_readback_check_new(crypt->format, header_size);
+	/* an ISO made without tags has nothing to check them against: the
+	 * MD5 over every block would cost a third of the read-back */
+	if (!cb_job_iso_without_tags(self))
+		check = cb_readback_check_new(crypt->format, header_size);
 	verify.check = check;
-	if (!cb_burn_verify(*burn, total, self->checksum, record, cb_job_on_read_back,
-			    cb_job_on_verify_progress, &verify, self->cancellable, error) ||
-	    !cb_readback_check_finish(check, error)) {
+	if (!cb_burn_verify(*burn, total, self->checksum, record,
+			    check != NULL ? cb_job_on_read_back : NULL, cb_job_on_verify_progress,
+			    &verify, self->cancellable, error))
 		return FALSE;
-	}
-	if (!cb_job_check_tags_found(self, cb_readback_check_get_tags(check), error))
+	if (check == NULL)
+		return TRUE;
+	if (!cb_readback_check_finish(check, error) ||
+	    !cb_job_check_tags_found(self, cb_readback_check_get_tags(check), error))
 		return FALSE;
 	g_atomic_int_set(&self->tags_verified, cb_readback_check_get_tags(check));
 	g_debug("%s: the read-back decrypts to an ISO whose %u MD5 tags match",
