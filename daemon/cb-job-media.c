@@ -251,6 +251,8 @@ cb_job_media_acquire(CbJob *self, guint64 total, guint copy, guint since, GError
 	CbDrive *drive = self->spec.drive;
 	const CbJobOptions *options = self->spec.options;
 	gint64 deadline = g_get_monotonic_time() + (gint64) options->media_timeout * G_USEC_PER_SEC;
+	/* the disc was just blanked: it must be taken now, not blanked again */
+	gboolean blanked = FALSE;
 
 	for (;;) {
 		guint generation = cb_drive_get_media_generation(drive);
@@ -290,16 +292,28 @@ cb_job_media_acquire(CbJob *self, guint64 total, guint copy, guint since, GError
 			cb_job_set_waiting_for_media(self, NULL);
 			return burn;
 		}
+		if (verdict != CB_MEDIA_WAIT && blanked) {
+			g_autofree gchar *name = cb_media_display_name(media->media);
+			cb_burn_close(burn, FALSE);
+			g_set_error(error, CB_ERROR, CB_ERROR_UNSUPPORTED_MEDIA,
+				    _("the %s in %s still holds data after it was blanked"), name,
+				    cb_drive_get_device(drive));
+			return NULL;
+		}
 		if (verdict != CB_MEDIA_WAIT) {
-			gboolean ok = cb_job_media_blank(
-			    self, burn,
-			    verdict == CB_MEDIA_FORMAT_FIRST ? CB_BLANK_FORMAT : CB_BLANK_FAST,
-			    error);
+			gboolean ok;
+
+			blanked = TRUE;
+			ok = cb_job_media_blank(self, burn,
+						verdict == CB_MEDIA_FORMAT_FIRST ? CB_BLANK_FORMAT
+										 : CB_BLANK_FAST,
+						error);
 			cb_burn_close(burn, FALSE);
 			if (!ok)
 				return NULL;
 			continue;
 		}
+		blanked = FALSE;
 		cb_burn_close(burn, FALSE);
 		if (!media->removable || options->media_timeout == 0) {
 			g_propagate_error(error, g_steal_pointer(&why));
