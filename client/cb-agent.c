@@ -2,6 +2,7 @@
 #include "cb-agent.h"
 
 #include "cb-error.h"
+#include "cb-pinentry.h"
 #include "cb-tty-prompt.h"
 
 #include <glib/gi18n.h>
@@ -15,7 +16,9 @@
 typedef struct {
 	GDBusMethodInvocation *invocation; /* answered exactly once */
 	gchar *job;
-	gchar *prompt;
+	gchar *prompt;	    /* for the terminal */
+	gchar *description; /* for a pinentry window: the message and the drive */
+	gboolean confirm;
 	GCancellable *cancellable;
 } CbAgentRequest;
 
@@ -35,6 +38,7 @@ cb_agent_request_free(CbAgentRequest *req)
 {
 	g_free(req->job);
 	g_free(req->prompt);
+	g_free(req->description);
 	g_object_unref(req->cancellable);
 	g_free(req);
 }
@@ -74,11 +78,31 @@ cb_agent_make_prompt(const gchar *message, gboolean confirm)
 	return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
-static void
-cb_agent_prompt_thread(GTask *task, gpointer source, gpointer prompt, GCancellable *cancellable)
+/* a pinentry window stands alone: it names the drive the disc is for */
+static gchar *
+cb_agent_make_description(const gchar *message, const gchar *drive)
 {
+	if (drive == NULL || *drive == '\0')
+		return g_strdup(message);
+	return g_strdup_printf(_("%s\n\nDrive: %s"), message, drive);
+}
+
+static void
+cb_agent_prompt_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+	CbAgentRequest *req = data;
 	GError *error = NULL;
-	CbSecret *secret = cb_tty_prompt(prompt, cancellable, &error);
+	CbSecret *secret;
+
+	/* the service compares the two answers itself: one entry a call */
+	if (cb_pinentry_wanted()) {
+		CbPinentryRequest request = { .description = req->description,
+					      .prompt =
+						  req->confirm ? _("Repeat:") : _("Passphrase:") };
+		secret = cb_pinentry_ask(&request, cancellable, &error);
+	} else {
+		secret = cb_tty_prompt(req->prompt, cancellable, &error);
+	}
 
 	if (secret == NULL)
 		g_task_return_error(task, error);
@@ -140,7 +164,8 @@ cb_agent_next(CbAgent *self)
 		return;
 	self->active = g_queue_pop_head(&self->waiting);
 	task = g_task_new(NULL, self->active->cancellable, cb_agent_on_prompted, self);
-	g_task_set_task_data(task, g_strdup(self->active->prompt), g_free);
+	/* self->active outlives the task: it is freed once the task returned */
+	g_task_set_task_data(task, self->active, NULL);
 	g_task_run_in_thread(task, cb_agent_prompt_thread);
 }
 
@@ -165,6 +190,7 @@ cb_agent_handle_request(CbAgent *self, GDBusMethodInvocation *invocation)
 	GVariant *params = g_dbus_method_invocation_get_parameters(invocation);
 	const gchar *job;
 	const gchar *message;
+	const gchar *drive = NULL;
 	g_autoptr(GVariant) hints = NULL;
 	gboolean confirm = FALSE;
 	CbAgentRequest *req;
@@ -181,10 +207,13 @@ cb_agent_handle_request(CbAgent *self, GDBusMethodInvocation *invocation)
 		return;
 	}
 	g_variant_lookup(hints, "confirm", "b", &confirm);
+	g_variant_lookup(hints, "drive", "&s", &drive);
 	req = g_new0(CbAgentRequest, 1);
 	req->invocation = invocation;
 	req->job = g_strdup(job);
 	req->prompt = cb_agent_make_prompt(message, confirm);
+	req->description = cb_agent_make_description(message, drive);
+	req->confirm = confirm;
 	req->cancellable = g_cancellable_new();
 	g_queue_push_tail(&self->waiting, req);
 	cb_agent_next(self);

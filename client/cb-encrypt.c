@@ -7,6 +7,7 @@
 #include "cb-format-loop-aes.h"
 #include "cb-output.h"
 #include "cb-passphrase.h"
+#include "cb-pinentry.h"
 #include "cb-progress.h"
 
 #include <errno.h>
@@ -394,6 +395,24 @@ cb_encrypt_run_clear(CbEncryptRun *run)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbEncryptRun, cb_encrypt_run_clear)
 
+/* without a terminal (a script, a launcher): a pinentry window says
+ * what the passphrase is for, since no command line is in sight */
+static CbSecret *
+cb_encrypt_ask_pinentry(const CbEncryptArgs *args, gboolean reuse, GError **error)
+{
+	const gchar *output =
+	    g_strcmp0(args->output, "-") == 0 ? _("standard output") : args->output;
+	g_autofree gchar *desc =
+	    reuse ? g_strdup_printf(_("Passphrase of the key file %s, for the encrypted image %s"),
+				    args->crypt.keyfile, output)
+		  : g_strdup_printf(_("Passphrase for the new encrypted image %s"), output);
+	CbPinentryRequest request = { .description = desc,
+				      .prompt = _("Passphrase:"),
+				      .confirm = !reuse };
+
+	return cb_pinentry_ask(&request, NULL, error);
+}
+
 static CbSecret *
 cb_encrypt_get_passphrase(const CbEncryptArgs *args, gboolean reuse, GError **error)
 {
@@ -403,6 +422,8 @@ cb_encrypt_get_passphrase(const CbEncryptArgs *args, gboolean reuse, GError **er
 		passphrase = cb_passphrase_read_file(args->crypt.passphrase_file, error);
 	else if (args->crypt.passphrase_fd >= 0)
 		passphrase = cb_passphrase_read_fd(args->crypt.passphrase_fd, error);
+	else if (cb_pinentry_wanted())
+		passphrase = cb_encrypt_ask_pinentry(args, reuse, error);
 	else if (reuse)
 		/* the key file's passphrase exists already: gpg says if it is wrong */
 		passphrase = cb_passphrase_prompt(_("Passphrase of the key file: "), FALSE, error);
