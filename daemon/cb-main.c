@@ -36,6 +36,32 @@ typedef struct {
 	gboolean stopping;
 } CbMain;
 
+/* [Daemon] key, when present: a whole number from min to max, or an error
+ * naming the file and key (a typo must not turn into 0) */
+static gboolean
+cb_main_config_number(GKeyFile *file,
+		      const gchar *path,
+		      const gchar *key,
+		      guint min,
+		      guint max,
+		      guint *value,
+		      GError **error)
+{
+	g_autofree gchar *text = g_key_file_get_value(file, "Daemon", key, NULL);
+	guint64 number = 0;
+	g_autoptr(GError) error_local = NULL;
+
+	if (text == NULL)
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(g_strstrip(text), 10, min, max, &number, &error_local)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION, _("%s: %s: %s"), path, key,
+			    error_local->message);
+		return FALSE;
+	}
+	*value = (guint) number;
+	return TRUE;
+}
+
 /* the config file may name test drives, which write files as root: it
  * counts only when root owns it and nobody else may write it */
 static gboolean
@@ -60,15 +86,17 @@ cb_main_load_config(const gchar *path, gboolean explicit, CbDaemonConfig *config
 	}
 	if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, error))
 		return FALSE;
-	if (g_key_file_has_key(file, "Daemon", "IdleTimeout", NULL))
-		config->idle_timeout_s =
-		    (guint) g_key_file_get_uint64(file, "Daemon", "IdleTimeout", NULL);
-	if (g_key_file_has_key(file, "Daemon", "AgentTimeout", NULL))
-		config->agent_timeout_s =
-		    (guint) g_key_file_get_uint64(file, "Daemon", "AgentTimeout", NULL);
-	if (g_key_file_has_key(file, "Daemon", "FifoMiB", NULL))
-		config->fifo_bytes =
-		    (gsize) g_key_file_get_uint64(file, "Daemon", "FifoMiB", NULL) * 1024 * 1024;
+	guint fifo_mib = 0;
+
+	if (!cb_main_config_number(file, path, "IdleTimeout", 0, G_MAXUINT, &config->idle_timeout_s,
+				   error) ||
+	    !cb_main_config_number(file, path, "AgentTimeout", 1, G_MAXUINT,
+				   &config->agent_timeout_s, error))
+		return FALSE;
+	if (!cb_main_config_number(file, path, "FifoMiB", 1, 1024, &fifo_mib, error))
+		return FALSE;
+	if (fifo_mib > 0)
+		config->fifo_bytes = (gsize) fifo_mib * 1024 * 1024;
 	drives = g_key_file_get_string_list(file, "Daemon", "TestDrives", NULL, &local_error);
 	if (drives != NULL) {
 		g_autoptr(GStrvBuilder) all = g_strv_builder_new();

@@ -635,3 +635,22 @@ def test_sigterm_mid_burn_stops_cleanly(system_bus, polkitd_mock, cb, burn_tree,
     left = [pid for pid in children if os.path.exists("/proc/%s" % pid.decode())
             and b"cryptburn-reader" in Path("/proc/%s/cmdline" % pid.decode()).read_bytes()]
     assert left == [], left
+
+
+@pytest.mark.parametrize("line, key", [
+    ("IdleTimeout=abc", "IdleTimeout"),
+    ("AgentTimeout=0", "AgentTimeout"),
+    ("FifoMiB=4096", "FifoMiB"),
+    ("FifoMiB=-1", "FifoMiB"),
+])
+def test_daemon_config_refuses_bad_numbers(tmp_path, line, key):
+    """cryptburnd.conf: a number that is not one, or out of its range, stops
+    the service with the file and key named, rather than becoming 0."""
+    from daemon_fixtures import build_dir
+    conf = tmp_path / "cryptburnd.conf"
+    conf.write_text("[Daemon]\n%s\n" % line)
+    conf.chmod(0o600)
+    proc = subprocess.run([str(build_dir() / "daemon" / "cryptburnd"), "--config", str(conf)],
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    assert proc.returncode == 2, proc
+    assert ("%s: %s:" % (conf, key)) in proc.stderr.decode(), proc.stderr
