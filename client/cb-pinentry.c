@@ -148,7 +148,10 @@ static void
 cb_pinentry_escape(GString *out, const gchar *text)
 {
 	g_autofree gchar *valid = g_utf8_make_valid(text, -1);
-	g_autofree gchar *cut = g_utf8_substring(valid, 0, CB_PINENTRY_DESC_MAX);
+	/* g_utf8_substring() reads past the end of a shorter string */
+	g_autofree gchar *cut = g_utf8_strlen(valid, -1) > CB_PINENTRY_DESC_MAX
+				    ? g_utf8_substring(valid, 0, CB_PINENTRY_DESC_MAX)
+				    : g_strdup(valid);
 
 	for (const gchar *p = cut; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-commands.h"
 #include "cb-exit.h"
+#include "cb-i18n.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -46,10 +47,7 @@ cb_usage(FILE *out)
 int
 main(int argc, char **argv)
 {
-	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
-	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-	textdomain(GETTEXT_PACKAGE);
+	cb_i18n_init();
 
 	/* secrets pass through this process: no core dumps, no ptrace by
 	 * other processes of the same user. LeakSanitizer must ptrace its own

@@ -107,8 +107,9 @@ cb_libburn_corrupt(const gchar *device, guint64 offset, GError **error)
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (guint64) st.st_size <= offset) {
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    _("test hook: cannot corrupt byte %" G_GUINT64_FORMAT " of %s: %s"),
-			    offset, path, fd < 0 ? g_strerror(errno) : _("no such byte"));
+			    _("test hook: cannot corrupt byte %llu of %s: %s"),
+			    (unsigned long long) offset, path,
+			    fd < 0 ? g_strerror(errno) : _("no such byte"));
 		if (fd >= 0)
 			close(fd);
 		return FALSE;
@@ -118,8 +119,8 @@ cb_libburn_corrupt(const gchar *device, guint64 offset, GError **error)
 	ok = ok && pwrite(fd, &byte, 1, (off_t) offset) == 1;
 	if (!ok)
 		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    _("test hook: cannot corrupt byte %" G_GUINT64_FORMAT " of %s: %s"),
-			    offset, path, g_strerror(errno));
+			    _("test hook: cannot corrupt byte %llu of %s: %s"),
+			    (unsigned long long) offset, path, g_strerror(errno));
 	else
 		g_message("test hook: flipped byte %" G_GUINT64_FORMAT " of %s", offset, path);
 	close(fd);

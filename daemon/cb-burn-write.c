@@ -377,10 +377,9 @@ cb_burn_trim_stdio(CbBurn *self, guint64 size, GError **error)
 		return TRUE;
 	/* a last check that the bytes are there: libburn said it wrote well */
 	if ((guint64) st.st_size < size) {
-		g_set_error(
-		    error, CB_ERROR, CB_ERROR_FAILED,
-		    _("%s holds %" G_GUINT64_FORMAT " bytes after writing %" G_GUINT64_FORMAT),
-		    path, (guint64) st.st_size, size);
+		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
+			    _("%s holds %llu bytes after writing %llu"), path,
+			    (unsigned long long) st.st_size, (unsigned long long) size);
 		return FALSE;
 	}
 	if ((guint64) st.st_size == written)

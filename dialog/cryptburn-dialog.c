@@ -5,6 +5,7 @@
  * on the session bus as org.gtk.Actions, for file managers and tests.
  */
 #include "cb-dialog-window.h"
+#include "cb-i18n.h"
 #include "cb-passphrase.h"
 
 #include <glib/gi18n.h>
@@ -174,10 +175,7 @@ main(int argc, char **argv)
 	};
 	gint status;
 
-	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
-	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-	textdomain(GETTEXT_PACKAGE);
+	cb_i18n_init();
 
 	self.app = adw_application_new("org.cryptburn.Dialog", G_APPLICATION_HANDLES_OPEN);
 	g_application_add_main_option_entries(G_APPLICATION(self.app), entries);
