@@ -11,7 +11,7 @@ import time
 
 import cbtest
 import pytest
-from daemon_fixtures import ERROR, FAST_KDF
+from daemon_fixtures import ERROR
 from scripted_drive import (
     FULL_CD_R,
     FULL_CD_RW,
@@ -23,47 +23,10 @@ from scripted_drive import (
     USED_DVD_PLUS_RW,
     disc,
 )
+from scripted_jobs import (  # noqa: F401 (fixtures)
+    CLI_KDF, burn_spec, passfile, phases, states, touching, tree)
 
-KDF = ["--pbkdf-force-iterations", str(FAST_KDF["pbkdf-force-iterations"][1]),
-       "--pbkdf-memory", str(FAST_KDF["pbkdf-memory"][1])]
 USED_DVD_RW = disc("dvd_rw", status="full", capacity=TINY_BYTES, used=TINY_BYTES // 2)
-
-
-def make_tree(root):
-    root.mkdir(parents=True)
-    (root / "notes.txt").write_text("tax 2025\n")
-    (root / "data.bin").write_bytes(os.urandom(200 * 1024))
-    os.chmod(root, 0o755)
-    return root
-
-
-def burn_spec(daemon, drive, tree, passfile, **options):
-    return {"drive": daemon.drive_paths[drive], "sources": [str(tree)],
-            "options": dict(FAST_KDF, **options), "fds": {"passphrase-fd": str(passfile)},
-            "history": True}
-
-
-def phases(history):
-    return [h["Phase"] for h in history if "Phase" in h]
-
-
-def states(history):
-    return [h["State"] for h in history if "State" in h]
-
-
-def touching(drive):
-    """What changed the disc: writes and blanks, in order."""
-    return [e for e in drive.operations() if e.startswith(("write", "blank"))]
-
-
-@pytest.fixture
-def passfile(tmp_path):
-    return cbtest.write_passphrase_file(tmp_path / "burn-passphrase")
-
-
-@pytest.fixture
-def tree(tmp_path):
-    return make_tree(tmp_path / "tree")
 
 
 @pytest.fixture
@@ -270,7 +233,7 @@ def test_cli_burn_blank(scripted_daemon, cb, tree, old):
     drive.insert(USED_DVD_PLUS_RW, image=old)
     daemon.wait_drive("drive0", MediaStatus="full")
     proc = cbtest.run(cb.cmd("burn", "--drive", drive.device, "--passphrase-file",
-                             cb.passfile, *KDF, "--blank", str(tree)), env=daemon.bus.env())
+                             cb.passfile, *CLI_KDF, "--blank", str(tree)), env=daemon.bus.env())
     assert proc.returncode == 0, cbtest.describe(proc)
     image = drive.disc_image()
     assert touching(drive) == ["blank fast", "write %d" % image.stat().st_size]

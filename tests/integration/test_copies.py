@@ -17,26 +17,8 @@ from daemon_fixtures import ERROR, FAST_KDF
 from dbus_fixtures import TIMEOUT
 from scripted_fixtures import Lines
 from scripted_drive import TINY_DVD_PLUS_R
-
-KDF = ["--pbkdf-force-iterations", str(FAST_KDF["pbkdf-force-iterations"][1]),
-       "--pbkdf-memory", str(FAST_KDF["pbkdf-memory"][1])]
-NOTICE_S = 30
-
-
-def make_tree(root):
-    root.mkdir(parents=True)
-    (root / "notes.txt").write_text("tax 2025\n")
-    (root / "data.bin").write_bytes(os.urandom(200 * 1024))
-    os.chmod(root, 0o755)
-    return root
-
-
-def burn_spec(daemon, drive, tree, passfile, **options):
-    spec = {"drive": daemon.drive_paths[drive], "sources": [str(tree)],
-            "options": dict(FAST_KDF, **options), "fds": {}, "history": True}
-    if passfile is not None:
-        spec["fds"]["passphrase-fd"] = str(passfile)
-    return spec
+from scripted_jobs import (  # noqa: F401 (fixtures)
+    CLI_KDF, NOTICE_S, burn_spec, finish, passfile, start, tree)
 
 
 def image_spec(daemon, drive, source, passfile, **options):
@@ -57,20 +39,6 @@ def ops(drive, prefix):
     return [e for e in drive.operations() if e.startswith(prefix)]
 
 
-def start(daemon, method, spec):
-    proc, first = daemon.submit_async(method, spec)
-    assert "job" in first, first
-    return proc, first["job"]
-
-
-def finish(proc, timeout=TIMEOUT):
-    out, err = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, err.decode()
-    lines = [json.loads(x) for x in out.decode().splitlines() if x.strip()]
-    assert len(lines) == 1 and "completed" in lines[0], (out, err)
-    return lines[0]
-
-
 def wait_for_next_disc(daemon, job, copy, of):
     return daemon.wait_job_props(
         job, timeout=NOTICE_S, State="waiting-for-media", Copy=copy,
@@ -80,16 +48,6 @@ def wait_for_next_disc(daemon, job, copy, of):
 def assert_identical(images, checksum):
     digests = {sha256_of(p) for p in images}
     assert digests == {checksum}, (digests, checksum)
-
-
-@pytest.fixture
-def passfile(tmp_path):
-    return cbtest.write_passphrase_file(tmp_path / "burn-passphrase")
-
-
-@pytest.fixture
-def tree(tmp_path):
-    return make_tree(tmp_path / "tree")
 
 
 def test_three_copies_from_a_stack_of_discs(scripted_daemon, passfile, tree):
@@ -153,7 +111,7 @@ def test_the_next_copy_waits_for_a_blank_disc(scripted_daemon, passfile, tree):
     drive = daemon.drives["drive0"]
     drive.insert(TINY_DVD_PLUS_R)
     daemon.wait_drive("drive0", MediaStatus="blank")
-    proc, job = start(daemon, "BurnFiles", burn_spec(daemon, "drive0", tree, passfile,
+    proc, job = start(daemon, burn_spec(daemon, "drive0", tree, passfile,
                                                      **copies(2)))
     props = wait_for_next_disc(daemon, job, 2, 2)
     assert "There is no disc in %s" % drive.device in props["Message"], props["Message"]
@@ -186,7 +144,7 @@ def test_spool_writes_the_first_image_again(scripted_daemon, passfile, tree):
     drive = daemon.drives["drive1"]
     drive.insert(TINY_DVD_PLUS_R)
     daemon.wait_drive("drive1", MediaStatus="blank")
-    proc, job = start(daemon, "BurnFiles", burn_spec(daemon, "drive1", tree, passfile,
+    proc, job = start(daemon, burn_spec(daemon, "drive1", tree, passfile,
                                                      spool=["b", True], **copies(2)))
     wait_for_next_disc(daemon, job, 2, 2)
     with open(tree / "data.bin", "ab") as f:
@@ -207,7 +165,7 @@ def test_sources_grown_between_copies_fail_before_the_write(scripted_daemon, pas
     drive = daemon.drives["drive0"]
     drive.insert(TINY_DVD_PLUS_R)
     daemon.wait_drive("drive0", MediaStatus="blank")
-    proc, job = start(daemon, "BurnFiles", burn_spec(daemon, "drive0", tree, passfile,
+    proc, job = start(daemon, burn_spec(daemon, "drive0", tree, passfile,
                                                      **copies(2)))
     wait_for_next_disc(daemon, job, 2, 2)
     with open(tree / "data.bin", "ab") as f:
@@ -233,7 +191,7 @@ def test_sources_changed_in_place_between_copies_fail(scripted_daemon, passfile,
     drive.insert(TINY_DVD_PLUS_R)
     daemon.wait_drive("drive1", MediaStatus="blank")
     data = tree / "data.bin"
-    proc, job = start(daemon, "BurnFiles", burn_spec(daemon, "drive1", tree, passfile,
+    proc, job = start(daemon, burn_spec(daemon, "drive1", tree, passfile,
                                                      **copies(2)))
     wait_for_next_disc(daemon, job, 2, 2)
     st = data.stat()
@@ -338,7 +296,7 @@ def test_cli_copies(scripted_daemon, cb, tree):
     drive.insert(TINY_DVD_PLUS_R)
     daemon.wait_drive("drive0", MediaStatus="blank")
     proc = subprocess.Popen(
-        cb.cmd("burn", "--drive", drive.device, "--passphrase-file", cb.passfile, *KDF,
+        cb.cmd("burn", "--drive", drive.device, "--passphrase-file", cb.passfile, *CLI_KDF,
                "--copies", "2", "--spool", "--json", str(tree)),
         env=daemon.bus.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
@@ -390,7 +348,7 @@ def test_cancel_while_waiting_for_a_later_copy(scripted_daemon, passfile, tree):
     drive = daemon.drives["drive0"]
     drive.insert(TINY_DVD_PLUS_R)
     daemon.wait_drive("drive0", MediaStatus="blank")
-    proc, job = start(daemon, "BurnFiles", burn_spec(daemon, "drive0", tree, passfile,
+    proc, job = start(daemon, burn_spec(daemon, "drive0", tree, passfile,
                                                      spool=["b", True], **copies(2)))
     wait_for_next_disc(daemon, job, 2, 2)
     reply = daemon.call(job, "org.cryptburn.CryptBurn1.Job", "Cancel", "(@a{sv} {},)")

@@ -27,27 +27,8 @@ from scripted_drive import (
     TOO_SMALL_DVD_PLUS_R,
     USED_DVD_PLUS_RW,
 )
-
-KDF = ["--pbkdf-force-iterations", str(FAST_KDF["pbkdf-force-iterations"][1]),
-       "--pbkdf-memory", str(FAST_KDF["pbkdf-memory"][1])]
-# how long a job may take to notice a disc put in: the scripted drive's
-# file monitor tells at once, the daemon polls every 5 s besides
-NOTICE_S = 30
-
-
-def make_tree(root):
-    root.mkdir(parents=True)
-    (root / "notes.txt").write_text("tax 2025\n")
-    (root / "data.bin").write_bytes(os.urandom(200 * 1024))
-    os.chmod(root, 0o755)
-    return root
-
-
-def burn_spec(daemon, drive, tree, passfile, **options):
-    """options as busclient takes them: NAME=[SIGNATURE, VALUE]."""
-    return {"drive": daemon.drive_paths[drive], "sources": [str(tree)],
-            "options": dict(FAST_KDF, **options), "fds": {"passphrase-fd": str(passfile)},
-            "history": True}
+from scripted_jobs import (  # noqa: F401 (fixtures)
+    CLI_KDF, NOTICE_S, burn_spec, finish, passfile, start, states, touching, tree)
 
 
 def format_size(n):
@@ -56,35 +37,10 @@ def format_size(n):
     return GLib.format_size(n)
 
 
-def start(daemon, spec):
-    """Submits a burn; returns (busclient process, job path)."""
-    proc, first = daemon.submit_async("BurnFiles", spec)
-    assert "job" in first, first
-    return proc, first["job"]
-
-
-def finish(proc, timeout=TIMEOUT):
-    """busclient's Completed line of a job started by start()."""
-    out, err = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, err.decode()
-    lines = [json.loads(x) for x in out.decode().splitlines() if x.strip()]
-    # submit_async read the first line, the job's path
-    assert len(lines) == 1 and "completed" in lines[0], (out, err)
-    return lines[0]
-
-
 def waiting(daemon, job, timeout=NOTICE_S):
     """The job's properties once it waits for a disc with a message."""
     return daemon.wait_job_props(job, timeout=timeout, State="waiting-for-media",
                                  Message=lambda m: bool(m))
-
-
-def states(history):
-    return [h["State"] for h in history if "State" in h]
-
-
-def writes(drive):
-    return [e for e in drive.operations() if e.startswith(("write", "blank"))]
 
 
 def assert_unlocks(image, passfile):
@@ -97,16 +53,6 @@ def assert_unlocks(image, passfile):
 def assert_released(daemon, name):
     props = daemon.wait_drive(name, Busy=False)
     assert props["Job"] == "/", props
-
-
-@pytest.fixture
-def passfile(tmp_path):
-    return cbtest.write_passphrase_file(tmp_path / "burn-passphrase")
-
-
-@pytest.fixture
-def tree(tmp_path):
-    return make_tree(tmp_path / "tree")
 
 
 def test_waits_for_a_disc_then_burns_it(scripted_daemon, passfile, tree):
@@ -127,7 +73,7 @@ def test_waits_for_a_disc_then_burns_it(scripted_daemon, passfile, tree):
     second, _ = daemon.submit("BurnFiles", dict(burn_spec(daemon, "drive0", tree, passfile),
                                                 wait=False))
     assert second.get("error") == ERROR + "Busy", second
-    assert writes(drive) == []
+    assert touching(drive) == []
 
     drive.insert(TINY_DVD_PLUS_R)
     done = finish(proc)
@@ -138,7 +84,7 @@ def test_waits_for_a_disc_then_burns_it(scripted_daemon, passfile, tree):
     image = drive.disc_image()
     assert image is not None
     assert_unlocks(image, passfile)
-    assert writes(drive) == ["write %d" % image.stat().st_size], drive.events()
+    assert touching(drive) == ["write %d" % image.stat().st_size], drive.events()
     props = daemon.job_props(job)
     assert props["Message"] == "" and props["State"] == "succeeded", props
     assert drive.tray()["status"] == "full"
@@ -161,7 +107,7 @@ def test_a_written_write_once_disc_is_never_touched(scripted_daemon, passfile, t
         message
     assert "Insert a blank" in message, message
     # looked at, not written
-    assert writes(drive) == [], drive.events()
+    assert touching(drive) == [], drive.events()
     assert drive.disc_image().read_bytes() == old.read_bytes()
     assert drive.tray()["status"] == "full"
 
@@ -172,7 +118,7 @@ def test_a_written_write_once_disc_is_never_touched(scripted_daemon, passfile, t
     drive.insert(TINY_CD_R if preset is FULL_CD_R else TINY_DVD_PLUS_R)
     done = finish(proc)
     assert done["completed"] == [True, "", ""], (done, daemon.log())
-    assert len(writes(drive)) == 1, drive.events()
+    assert len(touching(drive)) == 1, drive.events()
     assert_unlocks(drive.disc_image(), passfile)
 
 
@@ -187,7 +133,7 @@ def test_too_small_a_disc_is_never_touched(scripted_daemon, passfile, tree):
     # both sizes: what the disc holds and what the image needs
     assert " in %s holds %s;" % (drive.device, format_size(1024 * 1024)) in message, message
     assert "needs %s" % format_size(props["BytesTotal"]) in message, (message, props)
-    assert writes(drive) == []
+    assert touching(drive) == []
     assert drive.tray()["status"] == "blank" and drive.disc_image() is None
 
     # a big enough disc in its place
@@ -222,7 +168,7 @@ def test_a_used_rewritable_disc_is_kept_without_blank(scripted_daemon, passfile,
     assert "holds data" in text, text
     assert 1.5 <= elapsed < 2 + NOTICE_S, elapsed
     # untouched: neither blanked nor written
-    assert writes(drive) == [], drive.events()
+    assert touching(drive) == [], drive.events()
     assert drive.disc_image().read_bytes() == old.read_bytes()
     assert drive.tray()["status"] == "full"
     assert_released(daemon, "drive0")
@@ -245,8 +191,7 @@ def test_messages_name_the_media(scripted_daemon, passfile, tree, media, name):
     success, error, message = done["completed"]
     assert (success, error) == (False, ERROR + "UnsupportedMedia"), done
     assert message.startswith("The %s in %s " % (name, drive.device)), message
-    assert writes(drive) == []
-
+    assert touching(drive) == []
 
 
 def test_media_timeout_without_a_disc(scripted_daemon, passfile, tree):
@@ -288,7 +233,7 @@ def test_media_timeout_zero_fails_at_once(scripted_daemon, passfile, tree, prese
     assert "no suitable disc was inserted" not in message, message
     assert "waiting-for-media" not in states(done["history"]), done["history"]
     assert elapsed < 5, elapsed
-    assert writes(drive) == [], drive.events()
+    assert touching(drive) == [], drive.events()
     if expected == "MediaTooSmall":
         assert format_size(1024 * 1024) in message, message
     assert_released(daemon, "drive0")
@@ -309,7 +254,7 @@ def test_cancel_while_waiting_for_media(scripted_daemon, passfile, tree):
     assert (props["State"], props["ErrorName"]) == ("cancelled", ERROR + "Cancelled"), props
     assert props["Message"] == ""
     assert_released(daemon, "drive0")
-    assert writes(drive) == [] and drive.tray()["status"] == "full"
+    assert touching(drive) == [] and drive.tray()["status"] == "full"
     # the drive takes the next job
     drive.insert(TINY_DVD_PLUS_R)
     daemon.wait_drive("drive0", MediaStatus="blank")
@@ -339,7 +284,7 @@ def test_a_stdio_test_drive_never_waits(cryptburnd, passfile, tmp_path):
 
 def spawn_burn(cb, daemon, drive, tree, passfile, *extra):
     return subprocess.Popen(
-        cb.cmd("burn", "--drive", drive.device, "--passphrase-file", passfile, *KDF,
+        cb.cmd("burn", "--drive", drive.device, "--passphrase-file", passfile, *CLI_KDF,
                "--no-verify", *extra, str(tree)),
         env=daemon.bus.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
@@ -361,7 +306,7 @@ def test_cli_says_what_it_waits_for(scripted_daemon, cb, tree):
         drive.insert(FULL_DVD_PLUS_R)
         line = err.wait_for(lambda x: "has been written" in x)
         assert line.startswith("cryptburn: The ") and drive.device in line, line
-        assert proc.poll() is None and writes(drive) == []
+        assert proc.poll() is None and touching(drive) == []
         drive.insert(TINY_DVD_PLUS_R)
         assert proc.wait(timeout=TIMEOUT) == 0, (err.rest(), out.rest())
     finally:
@@ -402,14 +347,14 @@ def test_cli_media_timeout(scripted_daemon, cb, tree):
     drive = daemon.drives["drive0"]
     t0 = time.monotonic()
     proc = cbtest.run(cb.cmd("burn", "--drive", drive.device, "--passphrase-file",
-                             cb.passfile, *KDF, "--media-timeout", "1", str(tree)),
+                             cb.passfile, *CLI_KDF, "--media-timeout", "1", str(tree)),
                       env=daemon.bus.env(), timeout=NOTICE_S * 2)
     # no disc in the drive: exit status 10
     assert proc.returncode == 10, cbtest.describe(proc)
     assert time.monotonic() - t0 < NOTICE_S
     assert b"no suitable disc was inserted within 1 second" in proc.stderr, \
         cbtest.describe(proc)
-    assert writes(drive) == []
+    assert touching(drive) == []
 
 
 @pytest.mark.parametrize("value", [["u", 86401], ["i", 5], ["s", "60"]],
@@ -436,6 +381,6 @@ def test_the_message_asks_for_what_the_drive_writes(scripted_daemon, passfile, t
     message = daemon.wait_job_props(
         job, timeout=NOTICE_S, Message=lambda m: m.startswith("There is no disc"))["Message"]
     assert "Insert a blank DVD of at least" in message, message
-    assert writes(drive) == []
+    assert touching(drive) == []
     drive.insert(TINY_DVD_PLUS_R)
     assert finish(proc)["completed"] == [True, "", ""]

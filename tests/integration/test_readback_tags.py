@@ -10,19 +10,7 @@ import cbtest
 import pytest
 from daemon_fixtures import FAST_KDF
 from scripted_drive import TINY_DVD_PLUS_R
-
-
-def make_tree(root):
-    root.mkdir(parents=True)
-    (root / "notes.txt").write_text("tax 2025\n")
-    (root / "data.bin").write_bytes(os.urandom(200 * 1024))
-    os.chmod(root, 0o755)
-    return root
-
-
-@pytest.fixture
-def passfile(tmp_path):
-    return cbtest.write_passphrase_file(tmp_path / "burn-passphrase")
+from scripted_jobs import make_tree, passfile  # noqa: F401 (fixture)
 
 
 def burn(daemon, name, method, fds, passfile, sources=(), **options):
