@@ -189,12 +189,39 @@ cb_passphrase_prompt(const gchar *prompt, gboolean confirm, GError **error)
 	return g_steal_pointer(&first);
 }
 
+gint
+cb_passphrase_score(const gchar *text, gchar **reason)
+{
+	pwquality_settings_t *settings = pwquality_default_settings();
+	void *aux = NULL;
+	int rc;
+
+	if (settings == NULL) {
+		if (reason != NULL)
+			*reason = g_strdup(_("cannot start libpwquality"));
+		return -1;
+	}
+	/* the system's policy, /etc/security/pwquality.conf, if any */
+	if (pwquality_read_config(settings, NULL, &aux) != 0)
+		g_debug("no usable pwquality.conf; using libpwquality's defaults");
+	rc = pwquality_check(settings, text, NULL, NULL, &aux);
+	if (rc == PWQ_ERROR_CRACKLIB_CHECK && aux == NULL) {
+		/* no cracklib dictionary installed: judge without it */
+		pwquality_set_int_value(settings, PWQ_SETTING_DICT_CHECK, 0);
+		rc = pwquality_check(settings, text, NULL, NULL, &aux);
+	}
+	pwquality_free_settings(settings);
+	if (rc < 0 && reason != NULL) {
+		char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
+		*reason = g_strdup(pwquality_strerror(buf, sizeof(buf), rc, aux));
+	}
+	return rc < 0 ? -1 : rc;
+}
+
 gboolean
 cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error)
 {
-	pwquality_settings_t *settings;
-	void *aux = NULL;
-	int rc;
+	g_autofree gchar *why = NULL;
 
 	if (cb_secret_size(passphrase) == 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, _("the passphrase is empty"));
@@ -202,25 +229,7 @@ cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error)
 	}
 	if (allow_weak)
 		return TRUE;
-
-	settings = pwquality_default_settings();
-	if (settings == NULL) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED, _("cannot start libpwquality"));
-		return FALSE;
-	}
-	/* the system's policy, /etc/security/pwquality.conf, if any */
-	if (pwquality_read_config(settings, NULL, &aux) != 0)
-		g_debug("no usable pwquality.conf; using libpwquality's defaults");
-	rc = pwquality_check(settings, cb_secret_as_string(passphrase), NULL, NULL, &aux);
-	if (rc == PWQ_ERROR_CRACKLIB_CHECK && aux == NULL) {
-		/* no cracklib dictionary installed: judge without it */
-		pwquality_set_int_value(settings, PWQ_SETTING_DICT_CHECK, 0);
-		rc = pwquality_check(settings, cb_secret_as_string(passphrase), NULL, NULL, &aux);
-	}
-	pwquality_free_settings(settings);
-	if (rc < 0) {
-		char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
-		const char *why = pwquality_strerror(buf, sizeof(buf), rc, aux);
+	if (cb_passphrase_score(cb_secret_as_string(passphrase), &why) < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
 			    _("the passphrase is too weak: %s; choose a stronger one or use "
 			      "--allow-weak-passphrase"),

@@ -18,7 +18,13 @@ cb_passphrase_read_fd(int fd, GError **error);
 CbSecret *
 cb_passphrase_prompt(const gchar *prompt, gboolean confirm, GError **error);
 
-/* refuses an empty passphrase, and a weak one unless allow_weak */
+/* libpwquality's judgement under the system's pwquality.conf (without
+ * the dictionary check when no cracklib dictionary is installed): a score
+ * 0-100, or -1 with *reason (when not NULL) saying why it is weak */
+gint
+cb_passphrase_score(const gchar *text, gchar **reason);
+/* refuses an empty passphrase, and a weak one (cb_passphrase_score) unless
+ * allow_weak */
 gboolean
 cb_passphrase_check(CbSecret *passphrase, gboolean allow_weak, GError **error);
 

@@ -66,11 +66,12 @@ cb_job_plain_start_reader(CbJob *self, CbJobPlain *plain, guint64 *size, GError 
 }
 
 static gboolean
-cb_job_plain_open_image(CbJob *self, CbJobPlain *plain, guint copy, guint64 *size, GError **error)
+cb_job_plain_open_image(
+    CbJob *self, CbJobPlain *plain, gboolean again, guint64 *size, GError **error)
 {
 	gint fd = self->spec.stream_fd;
 
-	if (copy == 1)
+	if (!again)
 		plain->image_start = lseek(fd, 0, SEEK_CUR);
 	else if (lseek(fd, plain->image_start, SEEK_SET) < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read the image again: %s"),
@@ -84,10 +85,10 @@ cb_job_plain_open_image(CbJob *self, CbJobPlain *plain, guint copy, guint64 *siz
 	return TRUE;
 }
 
-/* the plain image, the first time (copy 1) or again (copy > 1), when it
- * must be as large as the first time */
+/* the plain image, the first time or again (a later copy, or the disc
+ * after the checksum pass), when it must be as large as the first time */
 static gboolean
-cb_job_plain_open(CbJob *self, CbJobPlain *plain, guint copy, GError **error)
+cb_job_plain_open(CbJob *self, CbJobPlain *plain, gboolean again, GError **error)
 {
 	guint64 size = 0;
 	gboolean ok;
@@ -96,10 +97,10 @@ cb_job_plain_open(CbJob *self, CbJobPlain *plain, guint copy, GError **error)
 	if (self->spec.operation == CB_OPERATION_BURN_FILES)
 		ok = cb_job_plain_start_reader(self, plain, &size, error);
 	else
-		ok = cb_job_plain_open_image(self, plain, copy, &size, error);
+		ok = cb_job_plain_open_image(self, plain, again, &size, error);
 	if (!ok)
 		return FALSE;
-	if (copy > 1 && size != plain->size) {
+	if (again && size != plain->size) {
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
 			    _("the sources changed during the burn: their image would now be "
 			      "%llu bytes, it was %llu"),
@@ -439,7 +440,7 @@ cb_job_checksum_pass(CbJob *self, CbJobBurn *job, GError **error)
 		return FALSE;
 	g_debug("%s: payload checksum %s, sealed into the header before writing",
 		cb_job_get_path(self), job->crypt->metadata->checksum);
-	return cb_job_plain_open(self, &job->plain, 2, error);
+	return cb_job_plain_open(self, &job->plain, TRUE, error);
 }
 
 /* what went to the disc must be what the header's checksum was made of */
@@ -495,7 +496,7 @@ cb_job_burn_again(CbJob *self, CbJobBurn *job, CbBurn *burn, guint copy, GError 
 	cb_job_set_phase(self, CB_JOB_PHASE_WRITING);
 	if (job->spool_fd >= 0)
 		return cb_job_write_spooled(self, burn, job->spool_fd, job->total, error);
-	if (!cb_job_plain_open(self, &job->plain, copy, error) ||
+	if (!cb_job_plain_open(self, &job->plain, TRUE, error) ||
 	    !cb_job_write_encrypted(self, burn, &job->plain, job->crypt, NULL, -1, &pipeline,
 				    error))
 		return FALSE;
@@ -574,7 +575,7 @@ cb_job_burn(CbJob *self, CbJobCrypt *crypt, GError **error)
 	if (job.desc == NULL)
 		return FALSE;
 	cb_job_pin_creation_time(self);
-	if (!cb_job_plain_open(self, &job.plain, 1, error))
+	if (!cb_job_plain_open(self, &job.plain, FALSE, error))
 		return FALSE;
 	job.header_size = cb_job_crypt_header_size(self, job.desc);
 	job.total = job.header_size + job.plain.size;

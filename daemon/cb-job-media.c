@@ -15,6 +15,7 @@
 #include "cb-job-media.h"
 
 #include "cb-error.h"
+#include "cb-media-name.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -46,30 +47,6 @@ typedef enum {
 	CB_MEDIA_WAIT,
 } CbMediaVerdict;
 
-/* what a person calls udisks' media names */
-static const struct {
-	const gchar *media;
-	const gchar *name;
-} cb_media_names[] = {
-	{ "cd", "CD" },
-	{ "cd_r", "CD-R" },
-	{ "cd_rw", "CD-RW" },
-	{ "dvd", "DVD" },
-	{ "dvd_r", "DVD-R" },
-	{ "dvd_rw", "DVD-RW" },
-	{ "dvd_ram", "DVD-RAM" },
-	{ "dvd_plus_r", "DVD+R" },
-	{ "dvd_plus_rw", "DVD+RW" },
-	{ "dvd_plus_r_dl", "DVD+R DL" },
-	{ "dvd_plus_rw_dl", "DVD+RW DL" },
-	{ "bd", "BD" },
-	{ "bd_r", "BD-R" },
-	{ "bd_re", "BD-RE" },
-	{ "hddvd", "HD DVD" },
-	{ "hddvd_r", "HD DVD-R" },
-	{ "hddvd_rw", "HD DVD-RW" },
-};
-
 /* "DVD+RW" for "dvd_plus_rw" */
 static gchar *
 cb_media_display_name(const gchar *media)
@@ -78,10 +55,7 @@ cb_media_display_name(const gchar *media)
 		return g_strdup(_("disc"));
 	if (g_strcmp0(media, "file") == 0)
 		return g_strdup(_("image file"));
-	for (guint i = 0; i < G_N_ELEMENTS(cb_media_names); i++)
-		if (g_strcmp0(media, cb_media_names[i].media) == 0)
-			return g_strdup(cb_media_names[i].name);
-	return g_strdup(media);
+	return g_strdup(cb_media_name(media) != NULL ? cb_media_name(media) : media);
 }
 
 /* "a blank DVD or BD of at least 5.2 GB", or NULL when no disc this

@@ -4,7 +4,6 @@
 #include "cb-passphrase.h"
 
 #include <glib/gi18n.h>
-#include <pwquality.h>
 #include <string.h>
 
 struct _CbDialogPassphrase {
@@ -14,30 +13,12 @@ struct _CbDialogPassphrase {
 	GtkWidget *level;
 	GtkWidget *hint;
 	CbSecret *preset;
-	pwquality_settings_t *pwq;
 	gboolean acceptable;
 };
 
 G_DEFINE_TYPE(CbDialogPassphrase, cb_dialog_passphrase, GTK_TYPE_BOX)
 
 static guint cb_dialog_passphrase_changed_signal;
-
-/* libpwquality's score (0-100) or its reason for calling it weak */
-static gint
-cb_dialog_passphrase_score(CbDialogPassphrase *self, const gchar *text, gchar **reason)
-{
-	void *auxerror = NULL;
-	gint score;
-
-	if (self->pwq == NULL)
-		return 50;
-	score = pwquality_check(self->pwq, text, NULL, NULL, &auxerror);
-	if (score < 0) {
-		gchar buf[PWQ_MAX_ERROR_MESSAGE_LEN];
-		*reason = g_strdup(pwquality_strerror(buf, sizeof buf, score, auxerror));
-	}
-	return score;
-}
 
 static void
 cb_dialog_passphrase_update(CbDialogPassphrase *self)
@@ -53,7 +34,7 @@ cb_dialog_passphrase_update(CbDialogPassphrase *self)
 	} else if (text[0] == '\0') {
 		gtk_label_set_text(GTK_LABEL(self->hint), _("Choose a passphrase for the disc."));
 	} else {
-		score = cb_dialog_passphrase_score(self, text, &reason);
+		score = cb_passphrase_score(text, &reason);
 		if (score < 0)
 			gtk_label_set_text(GTK_LABEL(self->hint), reason);
 		else if (strcmp(text, again) != 0)
@@ -78,7 +59,6 @@ cb_dialog_passphrase_finalize(GObject *object)
 	CbDialogPassphrase *self = CB_DIALOG_PASSPHRASE(object);
 
 	g_clear_pointer(&self->preset, cb_secret_free);
-	g_clear_pointer(&self->pwq, pwquality_free_settings);
 	G_OBJECT_CLASS(cb_dialog_passphrase_parent_class)->finalize(object);
 }
 
@@ -108,14 +88,8 @@ cb_dialog_passphrase_entry(CbDialogPassphrase *self, const gchar *placeholder)
 static void
 cb_dialog_passphrase_init(CbDialogPassphrase *self)
 {
-	void *auxerror = NULL;
-
 	gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
 	gtk_box_set_spacing(GTK_BOX(self), 6);
-	/* the system's pwquality.conf, as cryptburnd reads it */
-	self->pwq = pwquality_default_settings();
-	if (self->pwq != NULL && pwquality_read_config(self->pwq, NULL, &auxerror) != 0)
-		g_debug("pwquality.conf could not be read; using libpwquality's defaults");
 	self->entry = cb_dialog_passphrase_entry(self, _("Passphrase"));
 	self->repeat = cb_dialog_passphrase_entry(self, _("Repeat passphrase"));
 	self->level = gtk_level_bar_new_for_interval(0, 100);

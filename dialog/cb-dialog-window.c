@@ -5,6 +5,7 @@
 #include "cb-dialog-agent.h"
 #include "cb-dialog-passphrase.h"
 #include "cb-error.h"
+#include "cb-media-name.h"
 #include "cb-volume-id.h"
 
 #include <glib/gi18n.h>
@@ -122,24 +123,9 @@ cb_dialog_drive_label(CbDBusDrive *drive)
 static const gchar *
 cb_dialog_media_name(const gchar *media)
 {
-	static const struct {
-		const gchar *id;
-		const gchar *name;
-	} names[] = {
-		{ "cd_r", "CD-R" },	     { "cd_rw", "CD-RW" },
-		{ "dvd_r", "DVD-R" },	     { "dvd_r_dl", "DVD-R DL" },
-		{ "dvd_rw", "DVD-RW" },	     { "dvd_ram", "DVD-RAM" },
-		{ "dvd_plus_r", "DVD+R" },   { "dvd_plus_r_dl", "DVD+R DL" },
-		{ "dvd_plus_rw", "DVD+RW" }, { "dvd_plus_rw_dl", "DVD+RW DL" },
-		{ "bd_r", "BD-R" },	     { "bd_re", "BD-RE" },
-	};
-
 	if (g_strcmp0(media, "file") == 0)
 		return _("test drive");
-	for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-		if (g_strcmp0(media, names[i].id) == 0)
-			return names[i].name;
-	return media;
+	return cb_media_name(media) != NULL ? cb_media_name(media) : media;
 }
 
 static gchar *
