@@ -157,3 +157,10 @@ cb_dialog_agent_set_job(CbDialogAgent *self, const gchar *job_path)
 	g_free(self->job);
 	self->job = g_strdup(job_path);
 }
+
+void
+cb_dialog_agent_set_service_owner(CbDialogAgent *self, const gchar *service_owner)
+{
+	g_free(self->service_owner);
+	self->service_owner = g_strdup(service_owner);
+}

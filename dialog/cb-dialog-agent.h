@@ -21,6 +21,10 @@ CbDialogAgent *
 cb_dialog_agent_new(GDBusConnection *connection, const gchar *service_owner, GError **error);
 const gchar *
 cb_dialog_agent_get_path(CbDialogAgent *self);
+/* the service's unique name now (NULL while it is gone): a restarted
+ * service has a new one */
+void
+cb_dialog_agent_set_service_owner(CbDialogAgent *self, const gchar *service_owner);
 /* takes the passphrase; NULL wipes it, and refuses later requests */
 void
 cb_dialog_agent_set_passphrase(CbDialogAgent *self, CbSecret *passphrase);

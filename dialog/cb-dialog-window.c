@@ -3,9 +3,10 @@
 
 #include "cb-dbus-generated.h"
 #include "cb-dialog-agent.h"
+#include "cb-dialog-drive-chooser.h"
 #include "cb-dialog-passphrase.h"
+#include "cb-dialog-progress.h"
 #include "cb-error.h"
-#include "cb-media-name.h"
 #include "cb-volume-id.h"
 
 #include <glib/gi18n.h>
@@ -15,10 +16,11 @@
 #define CB_OBJECT_MANAGER_PATH "/org/cryptburn/CryptBurn1"
 #define CB_MANAGER_PATH CB_OBJECT_MANAGER_PATH "/Manager"
 #define CB_MANAGER_INTERFACE "org.cryptburn.CryptBurn1.Manager"
-#define CB_DRIVE_INTERFACE "org.cryptburn.CryptBurn1.Drive"
 /* a hidden window lingers this long after its burn ended, for the
  * notification's Eject button */
 #define CB_DIALOG_LINGER_S (10 * 60)
+/* a service that left the bus is started again at most this often */
+#define CB_DIALOG_RESTART_US (10 * G_USEC_PER_SEC)
 /* ISO 9660 volume ids hold at most 32 bytes */
 #define CB_DIALOG_VOLUME_ID_MAX 32
 
@@ -55,10 +57,7 @@ struct _CbDialogWindow {
 	GtkWidget *burn_button;
 	GtkWidget *cancel_button;
 	GtkWidget *files_label;
-	GtkWidget *drive_dropdown;
-	GtkStringList *drive_labels;
-	GPtrArray *drive_paths; /* gchar*, parallel to drive_labels */
-	GtkWidget *media_label;
+	CbDialogDriveChooser *drives;
 	GtkWidget *format_label;
 	GtkWidget *format_buttons[G_N_ELEMENTS(cb_dialog_formats)];
 	GtkWidget *weak_warning;
@@ -68,10 +67,7 @@ struct _CbDialogWindow {
 	CbDialogPassphrase *passphrase;
 	GtkWidget *error_label;
 
-	GtkWidget *phase_label;
-	GtkWidget *progress_bar;
-	GtkWidget *detail_label;
-	GtkWidget *message_label;
+	CbDialogProgress *progress;
 
 	GtkWidget *result_page;
 	GtkWidget *eject_button;
@@ -82,176 +78,25 @@ struct _CbDialogWindow {
 	gboolean hidden;
 	guint last_notified; /* percent */
 	guint linger_id;
+	gint64 restarted_at; /* monotonic µs */
 };
 
 G_DEFINE_TYPE(CbDialogWindow, cb_dialog_window, ADW_TYPE_APPLICATION_WINDOW)
 
-/* ---- drives ----------------------------------------------------------- */
-
-static CbDBusDrive *
-cb_dialog_window_get_drive(CbDialogWindow *self, const gchar *path)
-{
-	if (self->manager == NULL || path == NULL)
-		return NULL;
-	return CB_DBUS_DRIVE(
-	    g_dbus_object_manager_get_interface(self->manager, path, CB_DRIVE_INTERFACE));
-}
-
-static const gchar *
-cb_dialog_window_selected_path(CbDialogWindow *self)
-{
-	guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(self->drive_dropdown));
-
-	if (i == GTK_INVALID_LIST_POSITION || i >= self->drive_paths->len)
-		return NULL;
-	return g_ptr_array_index(self->drive_paths, i);
-}
-
-static gchar *
-cb_dialog_drive_label(CbDBusDrive *drive)
-{
-	g_autofree gchar *name = g_strjoin(" ", cb_dbus_drive_get_vendor(drive) ?: "",
-					   cb_dbus_drive_get_model(drive) ?: "", NULL);
-
-	g_strstrip(name);
-	if (name[0] == '\0')
-		return g_strdup(cb_dbus_drive_get_device(drive));
-	return g_strdup_printf("%s (%s)", name, cb_dbus_drive_get_device(drive));
-}
-
-/* udisks' media names, as a person reads them */
-static const gchar *
-cb_dialog_media_name(const gchar *media)
-{
-	if (g_strcmp0(media, "file") == 0)
-		return _("test drive");
-	return cb_media_name(media) != NULL ? cb_media_name(media) : media;
-}
-
-static gchar *
-cb_dialog_media_text(CbDBusDrive *drive)
-{
-	const gchar *status = cb_dbus_drive_get_media_status(drive);
-	const gchar *media = cb_dialog_media_name(cb_dbus_drive_get_media(drive));
-	g_autofree gchar *free_text = g_format_size(cb_dbus_drive_get_free_bytes(drive));
-
-	if (!cb_dbus_drive_get_media_present(drive))
-		return g_strdup(_("No disc in the drive"));
-	if (cb_dbus_drive_get_busy(drive))
-		return g_strdup_printf(_("%s, in use by another job"), media);
-	if (g_strcmp0(status, "blank") == 0)
-		return g_strdup_printf(_("Blank %s, %s free"), media, free_text);
-	if (g_strcmp0(status, "appendable") == 0)
-		return g_strdup_printf(_("%s with data, %s free"), media, free_text);
-	if (g_strcmp0(status, "full") == 0)
-		return g_strdup_printf(cb_dbus_drive_get_media_erasable(drive)
-					   ? _("%s, full; it will be blanked if you burn")
-					   : _("%s, full"),
-				       media);
-	if (g_strcmp0(status, "unsuitable") == 0)
-		return g_strdup_printf(_("%s, cannot be written"), media);
-	return g_strdup(media);
-}
-
 static void
 cb_dialog_window_update_sensitivity(CbDialogWindow *self)
 {
-	g_autoptr(CbDBusDrive) drive =
-	    cb_dialog_window_get_drive(self, cb_dialog_window_selected_path(self));
-	gboolean ready = drive != NULL && !cb_dbus_drive_get_busy(drive) &&
-			 self->sources->len > 0 && self->job == NULL && !self->starting &&
+	gboolean ready = cb_dialog_drive_chooser_is_ready(self->drives) && self->sources->len > 0 &&
+			 self->job == NULL && !self->starting &&
 			 cb_dialog_passphrase_is_acceptable(self->passphrase);
 
 	gtk_widget_set_sensitive(self->burn_button, ready);
 }
 
-static void
-cb_dialog_window_update_media(CbDialogWindow *self)
-{
-	g_autoptr(CbDBusDrive) drive =
-	    cb_dialog_window_get_drive(self, cb_dialog_window_selected_path(self));
-	g_autofree gchar *text = NULL;
-
-	if (drive != NULL)
-		text = cb_dialog_media_text(drive);
-	else if (self->manager == NULL)
-		text = g_strdup(_("The cryptburn service cannot be reached."));
-	else
-		text = g_strdup(_("No drive found. Connect a CD, DVD or BD writer."));
-	gtk_label_set_text(GTK_LABEL(self->media_label), text);
-	cb_dialog_window_update_sensitivity(self);
-}
-
-static gint
-cb_dialog_compare_proxies(gconstpointer a, gconstpointer b)
-{
-	return g_strcmp0(g_dbus_proxy_get_object_path(G_DBUS_PROXY(a)),
-			 g_dbus_proxy_get_object_path(G_DBUS_PROXY(b)));
-}
-
-/* the list again, keeping the selected drive selected */
-static void
-cb_dialog_window_update_drives(CbDialogWindow *self)
-{
-	g_autofree gchar *selected = g_strdup(cb_dialog_window_selected_path(self));
-	g_autolist(GDBusObject) objects = NULL;
-	GList *drives = NULL;
-	guint n_old = g_list_model_get_n_items(G_LIST_MODEL(self->drive_labels));
-	g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func(g_free);
-	guint select = 0;
-
-	if (self->manager != NULL)
-		objects = g_dbus_object_manager_get_objects(self->manager);
-	for (GList *l = objects; l != NULL; l = l->next) {
-		GDBusInterface *iface = g_dbus_object_get_interface(l->data, CB_DRIVE_INTERFACE);
-		if (iface != NULL)
-			drives = g_list_prepend(drives, iface);
-	}
-	drives = g_list_sort(drives, cb_dialog_compare_proxies);
-	g_ptr_array_set_size(self->drive_paths, 0);
-	for (GList *l = drives; l != NULL; l = l->next) {
-		const gchar *path = g_dbus_proxy_get_object_path(l->data);
-		if (g_strcmp0(path, selected) == 0)
-			select = self->drive_paths->len;
-		g_ptr_array_add(self->drive_paths, g_strdup(path));
-		g_ptr_array_add(labels, cb_dialog_drive_label(l->data));
-	}
-	g_list_free_full(drives, g_object_unref);
-	g_ptr_array_add(labels, NULL);
-	gtk_string_list_splice(self->drive_labels, 0, n_old, (const gchar *const *) labels->pdata);
-	if (self->drive_paths->len > 0)
-		gtk_drop_down_set_selected(GTK_DROP_DOWN(self->drive_dropdown), select);
-	cb_dialog_window_update_media(self);
-}
-
-static void
-cb_dialog_window_on_drive_changed(GDBusObjectManagerClient *manager,
-				  GDBusObjectProxy *object,
-				  GDBusProxy *proxy,
-				  GVariant *changed,
-				  const gchar *const *invalidated,
-				  gpointer data)
-{
-	CbDialogWindow *self = data;
-
-	if (g_strcmp0(g_dbus_proxy_get_interface_name(proxy), CB_DRIVE_INTERFACE) == 0)
-		cb_dialog_window_update_media(self);
-}
-
 gboolean
 cb_dialog_window_select_drive(CbDialogWindow *self, const gchar *spec)
 {
-	for (guint i = 0; i < self->drive_paths->len; i++) {
-		const gchar *path = g_ptr_array_index(self->drive_paths, i);
-		g_autoptr(CbDBusDrive) drive = cb_dialog_window_get_drive(self, path);
-
-		if (g_strcmp0(path, spec) == 0 || g_strcmp0(strrchr(path, '/') + 1, spec) == 0 ||
-		    (drive != NULL && g_strcmp0(cb_dbus_drive_get_device(drive), spec) == 0)) {
-			gtk_drop_down_set_selected(GTK_DROP_DOWN(self->drive_dropdown), i);
-			return TRUE;
-		}
-	}
-	return FALSE;
+	return cb_dialog_drive_chooser_select(self->drives, spec);
 }
 
 /* ---- options ---------------------------------------------------------- */
@@ -348,69 +193,12 @@ cb_dialog_window_notify(CbDialogWindow *self, const gchar *title, const gchar *b
 	g_application_send_notification(app, "burn", notification);
 }
 
-static const gchar *
-cb_dialog_phase_text(const gchar *state, const gchar *phase)
-{
-	if (g_strcmp0(state, "queued") == 0)
-		return _("Waiting for the drive");
-	if (g_strcmp0(state, "waiting-for-passphrase") == 0)
-		return _("Setting the passphrase");
-	if (g_strcmp0(state, "waiting-for-media") == 0)
-		return _("Waiting for a disc");
-	if (g_strcmp0(phase, "blanking") == 0)
-		return _("Blanking the disc");
-	if (g_strcmp0(phase, "writing") == 0)
-		return _("Writing");
-	if (g_strcmp0(phase, "fixating") == 0)
-		return _("Closing the disc");
-	if (g_strcmp0(phase, "verifying") == 0)
-		return _("Verifying what was written");
-	return _("Preparing the encrypted image");
-}
-
 static void
 cb_dialog_window_update_job(CbDialogWindow *self)
 {
-	CbDBusJob *job = self->job;
-	const gchar *state = cb_dbus_job_get_state(job);
-	gdouble progress = CLAMP(cb_dbus_job_get_progress(job), 0.0, 1.0);
-	guint percent = (guint) (progress * 100);
-	guint64 rate = cb_dbus_job_get_rate(job);
-	guint64 end = cb_dbus_job_get_expected_end_time(job);
-	g_autoptr(GString) detail = g_string_new(NULL);
-	g_autofree gchar *percent_text = g_strdup_printf("%u %%", percent);
+	guint percent = cb_dialog_progress_update(self->progress, self->job);
 
-	gtk_label_set_text(GTK_LABEL(self->phase_label),
-			   cb_dialog_phase_text(state, cb_dbus_job_get_phase(job)));
-	gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(self->progress_bar), progress);
-	gtk_progress_bar_set_text(GTK_PROGRESS_BAR(self->progress_bar), percent_text);
-	if (rate > 0) {
-		g_autofree gchar *size = g_format_size(rate);
-		g_string_append_printf(detail, _("%s/s"), size);
-	}
-	if (end > 0) {
-		gint64 left = ((gint64) end - g_get_real_time()) / G_USEC_PER_SEC;
-		if (left >= 0) {
-			if (detail->len > 0)
-				g_string_append(detail, " — ");
-			if (left >= 60)
-				g_string_append_printf(detail, _("about %d min left"),
-						       (gint) ((left + 59) / 60));
-			else
-				g_string_append_printf(detail, _("%d s left"), (gint) left);
-		}
-	}
-	if (cb_dbus_job_get_copies(job) > 1) {
-		if (detail->len > 0)
-			g_string_append(detail, " — ");
-		g_string_append_printf(detail, _("disc %u of %u"), cb_dbus_job_get_copy(job),
-				       cb_dbus_job_get_copies(job));
-	}
-	gtk_label_set_text(GTK_LABEL(self->detail_label), detail->str);
-	gtk_label_set_text(GTK_LABEL(self->message_label),
-			   g_strcmp0(state, "waiting-for-media") == 0 ? cb_dbus_job_get_message(job)
-								      : "");
-	gtk_widget_set_sensitive(self->cancel_button, cb_dbus_job_get_cancelable(job));
+	gtk_widget_set_sensitive(self->cancel_button, cb_dbus_job_get_cancelable(self->job));
 	if (self->hidden && percent >= self->last_notified + 5) {
 		g_autofree gchar *title = g_strdup_printf(_("Burning… %u%%"), percent);
 		self->last_notified = percent;
@@ -590,12 +378,11 @@ cb_dialog_window_burn(CbDialogWindow *self)
 	cb_dialog_agent_set_job(self->agent, NULL);
 	cb_dialog_passphrase_clear(self->passphrase);
 	g_free(self->drive_path);
-	self->drive_path = g_strdup(cb_dialog_window_selected_path(self));
+	self->drive_path = g_strdup(cb_dialog_drive_chooser_get_selected(self->drives));
 	self->starting = TRUE;
 	self->last_notified = 0;
 	gtk_label_set_text(GTK_LABEL(self->error_label), "");
-	gtk_label_set_text(GTK_LABEL(self->phase_label), _("Starting"));
-	gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(self->progress_bar), 0);
+	cb_dialog_progress_reset(self->progress);
 	gtk_stack_set_visible_child_name(GTK_STACK(self->stack), "progress");
 	gtk_widget_set_visible(self->burn_button, FALSE);
 	gtk_widget_set_visible(self->cancel_button, TRUE);
@@ -645,7 +432,8 @@ cb_dialog_window_on_cancel_response(AdwMessageDialog *dialog,
 static gboolean
 cb_dialog_window_spoils_disc(CbDialogWindow *self)
 {
-	g_autoptr(CbDBusDrive) drive = cb_dialog_window_get_drive(self, self->drive_path);
+	g_autoptr(CbDBusDrive) drive =
+	    cb_dialog_drive_chooser_get_drive(self->drives, self->drive_path);
 
 	return drive != NULL && g_strcmp0(cb_dbus_job_get_phase(self->job), "writing") == 0 &&
 	       g_strv_contains(cb_dialog_write_once, cb_dbus_drive_get_media(drive));
@@ -691,8 +479,8 @@ cb_dialog_window_on_ejected(GObject *source, GAsyncResult *result, gpointer data
 void
 cb_dialog_window_eject(CbDialogWindow *self)
 {
-	g_autoptr(CbDBusDrive) drive = cb_dialog_window_get_drive(
-	    self, self->drive_path ?: cb_dialog_window_selected_path(self));
+	g_autoptr(CbDBusDrive) drive = cb_dialog_drive_chooser_get_drive(
+	    self->drives, self->drive_path ?: cb_dialog_drive_chooser_get_selected(self->drives));
 
 	if (drive == NULL)
 		return;
@@ -758,12 +546,6 @@ cb_dialog_window_build_formats(CbDialogWindow *self)
 	return expander;
 }
 
-static void
-cb_dialog_window_on_drive_selected(CbDialogWindow *self)
-{
-	cb_dialog_window_update_media(self);
-}
-
 static GtkWidget *
 cb_dialog_window_build_setup(CbDialogWindow *self)
 {
@@ -779,18 +561,10 @@ cb_dialog_window_build_setup(CbDialogWindow *self)
 	gtk_box_append(GTK_BOX(box), self->files_label);
 
 	gtk_box_append(GTK_BOX(box), cb_dialog_heading(_("Drive")));
-	self->drive_labels = gtk_string_list_new(NULL);
-	self->drive_dropdown =
-	    gtk_drop_down_new(G_LIST_MODEL(g_object_ref(self->drive_labels)), NULL);
-	gtk_accessible_update_property(GTK_ACCESSIBLE(self->drive_dropdown),
-				       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Drive"), -1);
-	g_signal_connect_swapped(self->drive_dropdown, "notify::selected",
-				 G_CALLBACK(cb_dialog_window_on_drive_selected), self);
-	gtk_box_append(GTK_BOX(box), self->drive_dropdown);
-	self->media_label = gtk_label_new(NULL);
-	gtk_label_set_xalign(GTK_LABEL(self->media_label), 0);
-	gtk_widget_add_css_class(self->media_label, "dim-label");
-	gtk_box_append(GTK_BOX(box), self->media_label);
+	self->drives = CB_DIALOG_DRIVE_CHOOSER(cb_dialog_drive_chooser_new());
+	g_signal_connect_swapped(self->drives, "changed",
+				 G_CALLBACK(cb_dialog_window_update_sensitivity), self);
+	gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->drives));
 
 	gtk_box_append(GTK_BOX(box), cb_dialog_heading(_("Disc")));
 	self->volume_entry = gtk_entry_new();
@@ -824,28 +598,6 @@ cb_dialog_window_build_setup(CbDialogWindow *self)
 	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER,
 				       GTK_POLICY_AUTOMATIC);
 	return scroller;
-}
-
-static GtkWidget *
-cb_dialog_window_build_progress(CbDialogWindow *self)
-{
-	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
-
-	g_object_set(box, "margin-start", 24, "margin-end", 24, "valign", GTK_ALIGN_CENTER, NULL);
-	self->phase_label = gtk_label_new(NULL);
-	gtk_widget_add_css_class(self->phase_label, "title-2");
-	gtk_box_append(GTK_BOX(box), self->phase_label);
-	self->progress_bar = gtk_progress_bar_new();
-	gtk_progress_bar_set_show_text(GTK_PROGRESS_BAR(self->progress_bar), TRUE);
-	gtk_box_append(GTK_BOX(box), self->progress_bar);
-	self->detail_label = gtk_label_new(NULL);
-	gtk_widget_add_css_class(self->detail_label, "dim-label");
-	gtk_box_append(GTK_BOX(box), self->detail_label);
-	self->message_label = gtk_label_new(NULL);
-	gtk_label_set_wrap(GTK_LABEL(self->message_label), TRUE);
-	gtk_label_set_justify(GTK_LABEL(self->message_label), GTK_JUSTIFY_CENTER);
-	gtk_box_append(GTK_BOX(box), self->message_label);
-	return box;
 }
 
 static GtkWidget *
@@ -890,8 +642,6 @@ cb_dialog_window_finalize(GObject *object)
 
 	g_clear_pointer(&self->options.passphrase, cb_secret_free);
 	g_clear_object(&self->bus);
-	g_clear_object(&self->drive_labels);
-	g_ptr_array_unref(self->drive_paths);
 	g_ptr_array_unref(self->sources);
 	g_free(self->format);
 	g_free(self->drive_path);
@@ -914,7 +664,6 @@ cb_dialog_window_init(CbDialogWindow *self)
 	GtkWidget *header = adw_header_bar_new();
 
 	self->sources = g_ptr_array_new_with_free_func(g_free);
-	self->drive_paths = g_ptr_array_new_with_free_func(g_free);
 	gtk_window_set_title(GTK_WINDOW(self), _("Burn an Encrypted Disc"));
 	gtk_window_set_default_size(GTK_WINDOW(self), 460, 680);
 
@@ -934,13 +683,61 @@ cb_dialog_window_init(CbDialogWindow *self)
 	self->stack = gtk_stack_new();
 	gtk_widget_set_vexpand(self->stack, TRUE);
 	gtk_stack_add_named(GTK_STACK(self->stack), cb_dialog_window_build_setup(self), "setup");
-	gtk_stack_add_named(GTK_STACK(self->stack), cb_dialog_window_build_progress(self),
-			    "progress");
+	self->progress = CB_DIALOG_PROGRESS(cb_dialog_progress_new());
+	gtk_stack_add_named(GTK_STACK(self->stack), GTK_WIDGET(self->progress), "progress");
 	gtk_stack_add_named(GTK_STACK(self->stack), cb_dialog_window_build_result(self), "result");
 	gtk_box_append(GTK_BOX(content), self->stack);
 	adw_application_window_set_content(ADW_APPLICATION_WINDOW(self), content);
 	g_signal_connect(self, "close-request", G_CALLBACK(cb_dialog_window_on_close), NULL);
 	cb_dialog_window_set_format(self, "luks2");
+}
+
+/* ---- the service ------------------------------------------------------ */
+
+static void
+cb_dialog_window_on_service_started(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
+
+	/* when it cannot be started, the drive list says the service cannot
+	 * be reached, and it is followed again once it appears */
+	reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+	if (reply == NULL)
+		g_debug("cryptburnd was not started again: %s", error->message);
+}
+
+/* cryptburnd leaves the bus after a minute without jobs, and may be
+ * restarted: its drives go and come back through the object manager, on
+ * their own; the agent must answer the new unique name; a job is gone with
+ * the service that ran it */
+static void
+cb_dialog_window_on_service_owner(CbDialogWindow *self)
+{
+	g_autofree gchar *owner = g_dbus_object_manager_client_get_name_owner(
+	    G_DBUS_OBJECT_MANAGER_CLIENT(self->manager));
+	gint64 now = g_get_monotonic_time();
+
+	cb_dialog_agent_set_service_owner(self->agent, owner);
+	if (owner != NULL) {
+		gtk_label_set_text(GTK_LABEL(self->error_label), "");
+		return;
+	}
+	if (self->job != NULL) {
+		cb_dialog_window_finish(self, FALSE,
+					_("The cryptburn service stopped during the burn. A "
+					  "write-once disc may be unusable."));
+		return;
+	}
+	/* the window still shows the drives: start the service again, but
+	 * not in a loop when it stops as soon as it starts */
+	if (self->restarted_at != 0 && now - self->restarted_at < CB_DIALOG_RESTART_US)
+		return;
+	self->restarted_at = now;
+	g_dbus_connection_call(
+	    self->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+	    "StartServiceByName", g_variant_new("(su)", CB_BUS_NAME, 0), G_VARIANT_TYPE("(u)"),
+	    G_DBUS_CALL_FLAGS_NONE, -1, NULL, cb_dialog_window_on_service_started, NULL);
 }
 
 static gboolean
@@ -954,6 +751,7 @@ cb_dialog_window_connect(CbDialogWindow *self, GError **error)
 	self->bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
 	if (self->bus == NULL)
 		return FALSE;
+	/* this starts the service when it is not running */
 	self->manager = cb_dbus_object_manager_client_new_sync(
 	    self->bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, CB_BUS_NAME, CB_OBJECT_MANAGER_PATH,
 	    NULL, error);
@@ -961,24 +759,20 @@ cb_dialog_window_connect(CbDialogWindow *self, GError **error)
 		return FALSE;
 	owner = g_dbus_object_manager_client_get_name_owner(
 	    G_DBUS_OBJECT_MANAGER_CLIENT(self->manager));
-	if (owner == NULL) {
-		g_set_error_literal(
-		    error, CB_ERROR, CB_ERROR_FAILED,
-		    _("the cryptburn service is not running and cannot be started"));
-		g_clear_object(&self->manager);
-		return FALSE;
-	}
 	self->agent = cb_dialog_agent_new(self->bus, owner, error);
 	if (self->agent == NULL) {
 		g_clear_object(&self->manager);
 		return FALSE;
 	}
-	g_signal_connect_swapped(self->manager, "object-added",
-				 G_CALLBACK(cb_dialog_window_update_drives), self);
-	g_signal_connect_swapped(self->manager, "object-removed",
-				 G_CALLBACK(cb_dialog_window_update_drives), self);
-	g_signal_connect(self->manager, "interface-proxy-properties-changed",
-			 G_CALLBACK(cb_dialog_window_on_drive_changed), self);
+	cb_dialog_drive_chooser_set_manager(self->drives, self->manager);
+	g_signal_connect_swapped(self->manager, "notify::name-owner",
+				 G_CALLBACK(cb_dialog_window_on_service_owner), self);
+	if (owner == NULL) {
+		g_set_error_literal(
+		    error, CB_ERROR, CB_ERROR_FAILED,
+		    _("the cryptburn service is not running and cannot be started"));
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -1002,6 +796,5 @@ cb_dialog_window_new(GtkApplication *app, CbDialogOptions *options)
 	if (!cb_dialog_window_connect(self, &error))
 		cb_dialog_window_show_error(self, _("The cryptburn service cannot be reached"),
 					    error);
-	cb_dialog_window_update_drives(self);
 	return self;
 }
