@@ -21,6 +21,8 @@
 #define CB_DIALOG_LINGER_S (10 * 60)
 /* a service that left the bus is started again at most this often */
 #define CB_DIALOG_RESTART_US (10 * G_USEC_PER_SEC)
+/* files that arrive this soon after others belong to the same selection */
+#define CB_DIALOG_SAME_SELECTION_US (3 * G_USEC_PER_SEC)
 /* ISO 9660 volume ids hold at most 32 bytes */
 #define CB_DIALOG_VOLUME_ID_MAX 32
 
@@ -79,6 +81,7 @@ struct _CbDialogWindow {
 	guint last_notified; /* percent */
 	guint linger_id;
 	gint64 restarted_at; /* monotonic µs */
+	gint64 files_at;     /* monotonic µs */
 };
 
 G_DEFINE_TYPE(CbDialogWindow, cb_dialog_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -129,32 +132,51 @@ cb_dialog_window_set_format(CbDialogWindow *self, const gchar *format)
 	return FALSE;
 }
 
+/* the names of the files to burn, for the window */
+static gchar *
+cb_dialog_window_files_text(CbDialogWindow *self)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	if (self->sources->len == 0)
+		return g_strdup(
+		    _("Nothing to burn: start cryptburn-dialog with files or folders."));
+	for (guint i = 0; i < self->sources->len; i++) {
+		g_autofree gchar *name = g_path_get_basename(g_ptr_array_index(self->sources, i));
+		g_string_append_printf(text, "%s%s", i > 0 ? ", " : "", name);
+	}
+	return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
 void
 cb_dialog_window_set_files(CbDialogWindow *self, GFile **files, gint n_files)
 {
-	g_autoptr(GString) text = g_string_new(NULL);
+	gint64 now = g_get_monotonic_time();
 	g_autoptr(GString) refused = g_string_new(NULL);
-	g_autofree gchar *volume = NULL;
+	g_autofree gchar *text = NULL;
 
 	if (cb_dialog_window_is_burning(self))
 		return;
-	g_ptr_array_set_size(self->sources, 0);
+	/* Thunar runs its command twice for one selection of folders and
+	 * files, the folders apart: what comes this soon belongs to it */
+	if (self->files_at == 0 || now - self->files_at > CB_DIALOG_SAME_SELECTION_US) {
+		g_ptr_array_set_size(self->sources, 0);
+		gtk_label_set_text(GTK_LABEL(self->error_label), "");
+	}
+	self->files_at = now;
 	for (gint i = 0; i < n_files; i++) {
 		g_autofree gchar *path = g_file_get_path(files[i]);
-		g_autofree gchar *name = g_file_get_basename(files[i]);
 		if (path == NULL) {
 			/* the daemon's reader opens local paths as the user */
 			g_autofree gchar *uri = g_file_get_uri(files[i]);
 			g_string_append_printf(refused, "%s%s", refused->len > 0 ? ", " : "", uri);
 			continue;
 		}
-		g_string_append_printf(text, "%s%s", text->len > 0 ? ", " : "", name);
-		g_ptr_array_add(self->sources, g_steal_pointer(&path));
+		if (!g_ptr_array_find_with_equal_func(self->sources, path, g_str_equal, NULL))
+			g_ptr_array_add(self->sources, g_steal_pointer(&path));
 	}
-	if (self->sources->len == 0)
-		g_string_assign(text, _("Nothing to burn: start cryptburn-dialog with files or "
-					"folders."));
-	gtk_label_set_text(GTK_LABEL(self->files_label), text->str);
+	text = cb_dialog_window_files_text(self);
+	gtk_label_set_text(GTK_LABEL(self->files_label), text);
 	if (refused->len > 0) {
 		g_autofree gchar *msg = g_strdup_printf(
 		    _("Only local files can be burned; left out: %s"), refused->str);
@@ -162,6 +184,7 @@ cb_dialog_window_set_files(CbDialogWindow *self, GFile **files, gint n_files)
 	}
 	if (self->sources->len > 0) {
 		/* the name the disc would get anyway, to be seen and changed */
+		g_autofree gchar *volume = NULL;
 		g_ptr_array_add(self->sources, NULL);
 		volume = cb_volume_id_default((const gchar *const *) self->sources->pdata);
 		g_ptr_array_remove_index(self->sources, self->sources->len - 1);
