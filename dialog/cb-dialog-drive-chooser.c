@@ -16,6 +16,10 @@ struct _CbDialogDriveChooser {
 	GtkStringList *labels;
 	GPtrArray *paths; /* gchar*, parallel to labels */
 	GtkWidget *media_label;
+	/* the drive chosen last: selected again when it comes back, as with a
+	 * restarted service, whose drives are added again in any order */
+	gchar *chosen;
+	gboolean updating;
 };
 
 G_DEFINE_TYPE(CbDialogDriveChooser, cb_dialog_drive_chooser, GTK_TYPE_BOX)
@@ -136,11 +140,12 @@ cb_dialog_compare_proxies(gconstpointer a, gconstpointer b)
 			 g_dbus_proxy_get_object_path(G_DBUS_PROXY(b)));
 }
 
-/* the list again, keeping the selected drive selected */
+/* the list again, keeping the chosen drive selected */
 static void
 cb_dialog_drive_chooser_update(CbDialogDriveChooser *self)
 {
-	g_autofree gchar *selected = g_strdup(cb_dialog_drive_chooser_get_selected(self));
+	/* none chosen: the first, in the order of the object paths */
+	const gchar *selected = self->chosen;
 	g_autolist(GDBusObject) objects = NULL;
 	GList *drives = NULL;
 	guint n_old = g_list_model_get_n_items(G_LIST_MODEL(self->labels));
@@ -165,9 +170,11 @@ cb_dialog_drive_chooser_update(CbDialogDriveChooser *self)
 	}
 	g_list_free_full(drives, g_object_unref);
 	g_ptr_array_add(labels, NULL);
+	self->updating = TRUE;
 	gtk_string_list_splice(self->labels, 0, n_old, (const gchar *const *) labels->pdata);
 	if (self->paths->len > 0)
 		gtk_drop_down_set_selected(GTK_DROP_DOWN(self->dropdown), select);
+	self->updating = FALSE;
 	cb_dialog_drive_chooser_update_media(self);
 }
 
@@ -204,6 +211,21 @@ cb_dialog_drive_chooser_set_manager(CbDialogDriveChooser *self, GDBusObjectManag
 	cb_dialog_drive_chooser_update(self);
 }
 
+/* a person's choice, or select()'s */
+static void
+cb_dialog_drive_chooser_on_selected(CbDialogDriveChooser *self)
+{
+	const gchar *path = cb_dialog_drive_chooser_get_selected(self);
+
+	if (self->updating)
+		return;
+	if (path != NULL) {
+		g_free(self->chosen);
+		self->chosen = g_strdup(path);
+	}
+	cb_dialog_drive_chooser_update_media(self);
+}
+
 gboolean
 cb_dialog_drive_chooser_select(CbDialogDriveChooser *self, const gchar *spec)
 {
@@ -238,6 +260,7 @@ cb_dialog_drive_chooser_finalize(GObject *object)
 
 	g_clear_object(&self->labels);
 	g_ptr_array_unref(self->paths);
+	g_free(self->chosen);
 	G_OBJECT_CLASS(cb_dialog_drive_chooser_parent_class)->finalize(object);
 }
 
@@ -264,7 +287,7 @@ cb_dialog_drive_chooser_init(CbDialogDriveChooser *self)
 	gtk_accessible_update_property(GTK_ACCESSIBLE(self->dropdown),
 				       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Drive"), -1);
 	g_signal_connect_swapped(self->dropdown, "notify::selected",
-				 G_CALLBACK(cb_dialog_drive_chooser_update_media), self);
+				 G_CALLBACK(cb_dialog_drive_chooser_on_selected), self);
 	gtk_box_append(GTK_BOX(self), self->dropdown);
 	self->media_label = gtk_label_new(NULL);
 	gtk_label_set_xalign(GTK_LABEL(self->media_label), 0);

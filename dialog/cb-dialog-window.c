@@ -386,7 +386,10 @@ cb_dialog_window_burn(CbDialogWindow *self)
 	g_autoptr(GError) error = NULL;
 	CbSecret *secret;
 
-	if (!gtk_widget_is_sensitive(self->burn_button) || self->manager == NULL)
+	/* as the button: nothing while it cannot be pressed, or is not shown
+	 * (the result page: the window is for one burn) */
+	if (!gtk_widget_is_sensitive(self->burn_button) ||
+	    !gtk_widget_get_visible(self->burn_button) || self->manager == NULL)
 		return;
 	manager = g_dbus_object_manager_get_interface(self->manager, CB_MANAGER_PATH,
 						      CB_MANAGER_INTERFACE);
@@ -527,6 +530,25 @@ cb_dialog_window_on_close(GtkWindow *window, gpointer data)
 	return TRUE;
 }
 
+/* GTK 4.8 gives a button with a mnemonic the accessible name "_Burn
+ * Burn": screen readers get the label without its underscore */
+static GtkWidget *
+cb_dialog_button_new(const gchar *mnemonic)
+{
+	GtkWidget *button = gtk_button_new_with_mnemonic(mnemonic);
+	g_autoptr(GString) name = g_string_new(NULL);
+
+	for (const gchar *p = mnemonic; *p != '\0'; p++) {
+		/* "_B" is B, "__" an underscore */
+		if (*p == '_' && p[1] != '\0')
+			p++;
+		g_string_append_c(name, *p);
+	}
+	gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+				       name->str, -1);
+	return button;
+}
+
 static GtkWidget *
 cb_dialog_heading(const gchar *text)
 {
@@ -627,10 +649,10 @@ static GtkWidget *
 cb_dialog_window_build_result(CbDialogWindow *self)
 {
 	GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-	GtkWidget *close = gtk_button_new_with_mnemonic(_("_Close"));
+	GtkWidget *close = cb_dialog_button_new(_("_Close"));
 
 	self->result_page = adw_status_page_new();
-	self->eject_button = gtk_button_new_with_mnemonic(_("_Eject"));
+	self->eject_button = cb_dialog_button_new(_("_Eject"));
 	g_signal_connect_swapped(self->eject_button, "clicked", G_CALLBACK(cb_dialog_window_eject),
 				 self);
 	g_signal_connect_swapped(close, "clicked", G_CALLBACK(gtk_window_close), self);
@@ -690,12 +712,12 @@ cb_dialog_window_init(CbDialogWindow *self)
 	gtk_window_set_title(GTK_WINDOW(self), _("Burn an Encrypted Disc"));
 	gtk_window_set_default_size(GTK_WINDOW(self), 460, 680);
 
-	self->burn_button = gtk_button_new_with_mnemonic(_("_Burn"));
+	self->burn_button = cb_dialog_button_new(_("_Burn"));
 	gtk_widget_add_css_class(self->burn_button, "suggested-action");
 	g_signal_connect_swapped(self->burn_button, "clicked", G_CALLBACK(cb_dialog_window_burn),
 				 self);
 	adw_header_bar_pack_end(ADW_HEADER_BAR(header), self->burn_button);
-	self->cancel_button = gtk_button_new_with_mnemonic(_("_Cancel Burn"));
+	self->cancel_button = cb_dialog_button_new(_("_Cancel Burn"));
 	gtk_widget_add_css_class(self->cancel_button, "destructive-action");
 	g_signal_connect_swapped(self->cancel_button, "clicked",
 				 G_CALLBACK(cb_dialog_window_cancel), self);
