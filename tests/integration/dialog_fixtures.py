@@ -29,7 +29,7 @@ from pathlib import Path
 
 import cbtest
 import pytest
-from daemon_fixtures import DRIVE_IFACE, JOB_IFACE, ROOT_PATH, build_dir
+from daemon_fixtures import JOB_IFACE, ROOT_PATH, build_dir
 from dbus_fixtures import PYTHON
 from gi.repository import Gio, GLib
 
@@ -283,14 +283,6 @@ def make_folder(root):
     return root
 
 
-def job_of(daemon, drive):
-    value = daemon.get(daemon.drive_paths[drive], DRIVE_IFACE, "Job")
-    # busclient prints GVariants as text: "(<objectpath '/...'>,)"
-    start = value.find("'/")
-    path = value[start + 1:value.index("'", start + 1)] if start >= 0 else "/"
-    return None if path == "/" else path
-
-
 # ---- the flows: a dialog on a daemon, jobs, AT-SPI ------------------------
 
 
@@ -352,18 +344,14 @@ def jobs(daemon):
     return sorted(path for path, ifaces in objects.items() if JOB_IFACE in ifaces)
 
 
-def start_burn(dialog, daemon, drive):
-    """Presses Burn through the burn action, with drive selected, until
-    the daemon has a new job; returns its path. The window is made just
-    after the dialog owns its name and fills its drive list from the
-    daemon: until then the action does nothing (and while a burn starts)."""
+def press_until_job(daemon, press, what):
+    """Calls press() until the daemon has a new job (a press may do nothing
+    while the window is still finding its drives); returns its path."""
     before = jobs(daemon)
 
-    def started():
-        dialog.assert_alive()
-        dialog.action("select-drive", GLib.Variant("s", daemon.drive_paths[drive]))
-        dialog.action("burn")
-        deadline = time.monotonic() + 1.0
+    def pressed():
+        press()
+        deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline:
             new = [j for j in jobs(daemon) if j not in before]
             if new:
@@ -371,10 +359,23 @@ def start_burn(dialog, daemon, drive):
             time.sleep(0.1)
         return None
 
-    new = poll(started, lambda: "the dialog started no burn:\n" + dialog.output(),
-               interval=0)
+    new = poll(pressed, what, interval=0)
     assert len(new) == 1, new
     return new[0]
+
+
+def start_burn(dialog, daemon, drive):
+    """Presses Burn through the burn action, with drive selected, until
+    the daemon has a new job; returns its path. The window is made just
+    after the dialog owns its name and fills its drive list from the
+    daemon: until then the action does nothing (and while a burn starts)."""
+
+    def press():
+        dialog.assert_alive()
+        dialog.action("select-drive", GLib.Variant("s", daemon.drive_paths[drive]))
+        dialog.action("burn")
+
+    return press_until_job(daemon, press, lambda: "the dialog started no burn:\n" + dialog.output())
 
 
 def label(node):

@@ -33,6 +33,7 @@ from dialog_fixtures import (  # noqa: F401 (fixtures)
     jobs,
     notifications,
     poll,
+    press_until_job,
     running_dialog,
     screenshot,
     session_bus,
@@ -94,24 +95,31 @@ def assert_unlocks(image, passfile):
 def press_burn(a11y, daemon):
     """Presses the Burn button once it can be pressed (the window has
     found the drive and has the passphrase); returns the job it started."""
-    before = jobs(daemon)
 
-    def pressed():
+    def press():
         burn = a11y.wait(lambda nodes: find(nodes, "push button", "Burn", states=["sensitive"]),
                          "no Burn button to press")[0]
         a11y.press(burn)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            new = [j for j in jobs(daemon) if j not in before]
-            if new:
-                return new
-            time.sleep(0.1)
-        return None
 
-    new = poll(pressed, lambda: "pressing Burn started no job:\n" + a11y.dialog.output(),
-               interval=0)
-    assert len(new) == 1, new
-    return new[0]
+    return press_until_job(daemon, press,
+                           lambda: "pressing Burn started no job:\n" + a11y.dialog.output())
+
+
+def insert_blank(daemon, name, media, **tray):
+    """A blank disc in drive name, once the daemon sees it there."""
+    drive = daemon.drives[name]
+    drive.insert(media, **tray)
+    daemon.wait_drive(name, MediaStatus="blank")
+    return drive
+
+
+def burn_until_writing(daemon, a11y):
+    """Presses Burn; returns the job once the daemon writes and the
+    window says so."""
+    job = press_burn(a11y, daemon)
+    daemon.wait_job_props(job, State="running", Phase="writing")
+    a11y.wait(lambda nodes: "Writing" in texts(nodes), "the window does not say Writing")
+    return job
 
 
 def beside(nodes, node):
@@ -130,10 +138,8 @@ def window_of(nodes, node):
 def test_notifications_follow_a_burn_with_the_window_closed(
         scripted_daemon, xserver, session_bus, notifications, passfile, tmp_path):
     daemon = scripted_daemon
-    drive = daemon.drives["drive0"]
     # the image is about 1.3 MB: a few seconds of writing, for progress
-    drive.insert(TINY_DVD_PLUS_R, write_rate=384 * KIB)
-    daemon.wait_drive("drive0", MediaStatus="blank")
+    drive = insert_blank(daemon, "drive0", TINY_DVD_PLUS_R, write_rate=384 * KIB)
     with dialog_on(daemon, xserver, session_bus, tmp_path) as dialog:
         job = start_burn(dialog, daemon, "drive0")
         # closing the window neither stops the burn nor the dialog
@@ -181,19 +187,15 @@ def test_notifications_follow_a_burn_with_the_window_closed(
 def test_cancel_asks_before_spoiling_a_write_once_disc(scripted_daemon, xserver, a11y_bus,
                                                        tmp_path):
     daemon = scripted_daemon
-    drive = daemon.drives["drive0"]
     # slow: the image is about 1.3 MB, some 40 s of writing, cancelled long
     # before its end even on a loaded machine
-    drive.insert(TINY_DVD_PLUS_R, write_rate=32 * KIB)
-    daemon.wait_drive("drive0", MediaStatus="blank")
+    drive = insert_blank(daemon, "drive0", TINY_DVD_PLUS_R, write_rate=32 * KIB)
     with accessible_dialog(daemon, xserver, a11y_bus, tmp_path) as (dialog, a11y):
-        job = press_burn(a11y, daemon)
-        daemon.wait_job_props(job, State="running", Phase="writing")
-        # as a person would, once the window says it writes: the dialog
-        # asks only when it knows
-        a11y.wait(lambda nodes: "Writing" in texts(nodes), "the window does not say Writing")
-        # the progress page, as the window says it writes (the burn in
-        # test_dialog.py is too fast to be caught at it)
+        # Cancel Burn is pressed as a person would, once the window says it
+        # writes: the dialog asks only when it knows
+        job = burn_until_writing(daemon, a11y)
+        # the progress page (the burn in test_dialog.py is too fast to be
+        # caught at it)
         screenshot(xserver, artifacts_dir() / "dialog-progress.png")
 
         def ask():
@@ -275,10 +277,8 @@ def test_the_dialog_waits_for_a_disc(scripted_daemon, xserver, a11y_bus, passfil
 
 def test_a_failed_write_is_shown(scripted_daemon, xserver, a11y_bus, tmp_path):
     daemon = scripted_daemon
-    drive = daemon.drives["drive0"]
     # a bad disc: the write fails past the 1 MiB LUKS2 header
-    drive.insert(TINY_DVD_PLUS_R, write_fail_at=1088 * KIB)
-    daemon.wait_drive("drive0", MediaStatus="blank")
+    drive = insert_blank(daemon, "drive0", TINY_DVD_PLUS_R, write_fail_at=1088 * KIB)
     with accessible_dialog(daemon, xserver, a11y_bus, tmp_path) as (dialog, a11y):
         job = press_burn(a11y, daemon)
         props = ended(daemon, job)
@@ -299,9 +299,7 @@ def test_a_failed_write_is_shown(scripted_daemon, xserver, a11y_bus, tmp_path):
 
 def test_eject_from_the_result_page(scripted_daemon, xserver, a11y_bus, passfile, tmp_path):
     daemon = scripted_daemon
-    drive = daemon.drives["drive1"]
-    drive.insert(TINY_DVD_PLUS_R)
-    daemon.wait_drive("drive1", MediaStatus="blank")
+    drive = insert_blank(daemon, "drive1", TINY_DVD_PLUS_R)
     with accessible_dialog(daemon, xserver, a11y_bus, tmp_path) as (dialog, a11y):
         # the second drive, chosen as a file manager does, once listed
         a11y.wait(lambda nodes: find(nodes, "push button", "Burn", states=["sensitive"]),

@@ -25,7 +25,14 @@ from dialog_fixtures import (  # noqa: F401 (fixtures)
 from dbus_fixtures import TIMEOUT
 from scripted_drive import TINY_DVD_PLUS_R
 from scripted_jobs import make_tree, passfile  # noqa: F401 (fixtures)
-from test_dialog_flows import accessible_dialog, assert_released, ended, press_burn
+from test_dialog_flows import (
+    accessible_dialog,
+    assert_released,
+    burn_until_writing,
+    ended,
+    insert_blank,
+    press_burn,
+)
 
 KIB = 1024
 UNREACHABLE = "The cryptburn service cannot be reached."
@@ -40,9 +47,7 @@ def burn_button(nodes, sensitive):
 def test_the_dialog_follows_a_restarted_service(scripted_daemon, xserver, a11y_bus, passfile,
                                                 tmp_path):
     daemon = scripted_daemon
-    drive = daemon.drives["drive0"]
-    drive.insert(TINY_DVD_PLUS_R)
-    daemon.wait_drive("drive0", MediaStatus="blank")
+    drive = insert_blank(daemon, "drive0", TINY_DVD_PLUS_R)
     with accessible_dialog(daemon, xserver, a11y_bus, tmp_path) as (dialog, a11y):
         a11y.wait(lambda nodes: burn_button(nodes, True), "the window never found a drive")
 
@@ -69,13 +74,9 @@ def test_the_dialog_follows_a_restarted_service(scripted_daemon, xserver, a11y_b
 
 def test_a_burn_ends_when_the_service_dies(scripted_daemon, xserver, a11y_bus, tmp_path):
     daemon = scripted_daemon
-    drive = daemon.drives["drive0"]
-    drive.insert(TINY_DVD_PLUS_R, write_rate=32 * KIB)
-    daemon.wait_drive("drive0", MediaStatus="blank")
+    insert_blank(daemon, "drive0", TINY_DVD_PLUS_R, write_rate=32 * KIB)
     with accessible_dialog(daemon, xserver, a11y_bus, tmp_path) as (dialog, a11y):
-        job = press_burn(a11y, daemon)
-        daemon.wait_job_props(job, State="running", Phase="writing")
-        a11y.wait(lambda nodes: "Writing" in texts(nodes), "the window does not say Writing")
+        burn_until_writing(daemon, a11y)
         # a crash: no Completed signal, the name just leaves the bus
         daemon.proc.kill()
         daemon.proc.wait()
@@ -96,9 +97,7 @@ def test_a_burn_ends_when_the_service_dies(scripted_daemon, xserver, a11y_bus, t
 def test_one_selection_started_twice_is_burned_whole(scripted_daemon, xserver, a11y_bus,
                                                      passfile, binaries, tmp_path):
     daemon = scripted_daemon
-    drive = daemon.drives["drive0"]
-    drive.insert(TINY_DVD_PLUS_R)
-    daemon.wait_drive("drive0", MediaStatus="blank")
+    drive = insert_blank(daemon, "drive0", TINY_DVD_PLUS_R)
     loose = tmp_path / "loose file.txt"
     loose.write_text("a file chosen beside the folder\n")
     with accessible_dialog(daemon, xserver, a11y_bus, tmp_path) as (dialog, a11y):
