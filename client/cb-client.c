@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-client.h"
 
+#include "cb-drive-name.h"
+
 #include "cb-error.h"
 #include "cb-polkit-agent.h"
 
@@ -146,10 +148,10 @@ cb_client_list(CbClient *self, const gchar *interface)
 static gchar *
 cb_client_drive_label(CbDBusDrive *drive)
 {
-	g_autofree gchar *name = g_strjoin(" ", cb_dbus_drive_get_vendor(drive) ?: "",
-					   cb_dbus_drive_get_model(drive) ?: "", NULL);
-	g_strstrip(name);
-	if (name[0] == '\0')
+	g_autofree gchar *name =
+	    cb_drive_product_name(cb_dbus_drive_get_vendor(drive), cb_dbus_drive_get_model(drive));
+
+	if (name == NULL)
 		return g_strdup(cb_dbus_drive_get_device(drive));
 	return g_strdup_printf("%s (%s)", cb_dbus_drive_get_device(drive), name);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-dialog-drive-chooser.h"
 
+#include "cb-drive-name.h"
 #include "cb-media-name.h"
 
 #include <glib/gi18n.h>
@@ -58,11 +59,10 @@ cb_dialog_drive_chooser_is_ready(CbDialogDriveChooser *self)
 static gchar *
 cb_dialog_drive_label(CbDBusDrive *drive)
 {
-	g_autofree gchar *name = g_strjoin(" ", cb_dbus_drive_get_vendor(drive) ?: "",
-					   cb_dbus_drive_get_model(drive) ?: "", NULL);
+	g_autofree gchar *name =
+	    cb_drive_product_name(cb_dbus_drive_get_vendor(drive), cb_dbus_drive_get_model(drive));
 
-	g_strstrip(name);
-	if (name[0] == '\0')
+	if (name == NULL)
 		return g_strdup(cb_dbus_drive_get_device(drive));
 	return g_strdup_printf("%s (%s)", name, cb_dbus_drive_get_device(drive));
 }
