@@ -20,6 +20,7 @@ struct _CbDaemon {
 	GHashTable *drives;	/* object path -> CbDrive */
 	GHashTable *jobs;	/* object path -> CbJob */
 	GHashTable *udev_paths; /* sysfs path -> object path */
+	GHashTable *submissions; /* uid -> GQueue of monotonic times, the last minute's */
 	CbUdevMonitor *udev;
 	guint next_job_id;
 	CbDaemonIdleFunc idle;
@@ -84,10 +85,15 @@ static void
 cb_daemon_add_drive(CbDaemon *self, CbDrive *drive)
 {
 	g_hash_table_insert(self->drives, g_strdup(cb_drive_get_path(drive)), drive);
-	cb_manager_handle_blank(self, drive);
-	cb_authority_guard(self->authority, cb_drive_get_object(drive));
+	cb_manager_handle_drive(self, drive);
 	if (self->server != NULL)
 		g_dbus_object_manager_server_export(self->server, cb_drive_get_object(drive));
+}
+
+static void
+cb_daemon_queue_free(gpointer queue)
+{
+	g_queue_free(queue);
 }
 
 CbDaemon *
@@ -109,6 +115,7 @@ cb_daemon_new(const CbDaemonConfig *config, GError **error)
 	self->jobs =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) cb_job_free);
 	self->udev_paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	self->submissions = g_hash_table_new_full(NULL, NULL, NULL, cb_daemon_queue_free);
 	self->next_job_id = 1;
 	/* checked now, so that a typo in the unit or config stops the start */
 	for (guint i = 0; self->config.test_drives != NULL && self->config.test_drives[i]; i++) {
@@ -132,6 +139,7 @@ cb_daemon_free(CbDaemon *self)
 	g_clear_pointer(&self->jobs, g_hash_table_unref);
 	g_clear_pointer(&self->drives, g_hash_table_unref);
 	g_clear_pointer(&self->udev_paths, g_hash_table_unref);
+	g_clear_pointer(&self->submissions, g_hash_table_unref);
 	g_clear_object(&self->server);
 	g_clear_pointer(&self->authority, cb_authority_free);
 	g_strfreev(self->config.test_drives);
@@ -202,7 +210,6 @@ cb_daemon_export(
 		return FALSE;
 	self->server = g_dbus_object_manager_server_new(CB_DAEMON_ROOT_PATH);
 	manager = cb_manager_new(self);
-	cb_authority_guard(self->authority, manager);
 	g_dbus_object_manager_server_export(self->server, manager);
 
 	for (guint i = 0; self->config.test_drives != NULL && self->config.test_drives[i]; i++) {
@@ -264,6 +271,18 @@ cb_daemon_shutdown(CbDaemon *self)
 		cb_job_join(job);
 }
 
+CbAuthority *
+cb_daemon_get_authority(CbDaemon *self)
+{
+	return self->authority;
+}
+
+CbJob *
+cb_daemon_find_job(CbDaemon *self, const gchar *path)
+{
+	return g_hash_table_lookup(self->jobs, path);
+}
+
 CbDrive *
 cb_daemon_find_drive(CbDaemon *self, const gchar *path, GError **error)
 {
@@ -319,6 +338,33 @@ cb_daemon_count_jobs_of(CbDaemon *self, uid_t uid)
 	return n;
 }
 
+/* jobs that end at once still linger a minute as objects: without a
+ * limit on how many a uid starts in a minute, one user could fill the
+ * object manager (and every client's GetManagedObjects) with thousands */
+static gboolean
+cb_daemon_count_submission(CbDaemon *self, uid_t uid, GError **error)
+{
+	GQueue *times = g_hash_table_lookup(self->submissions, GUINT_TO_POINTER(uid));
+	gint64 now = g_get_monotonic_time();
+
+	if (times == NULL) {
+		times = g_queue_new();
+		g_hash_table_insert(self->submissions, GUINT_TO_POINTER(uid), times);
+	}
+	while (!g_queue_is_empty(times) &&
+	       now - *(gint64 *) g_queue_peek_head(times) >= 60 * G_USEC_PER_SEC)
+		g_free(g_queue_pop_head(times));
+	if (g_queue_get_length(times) >= CB_DAEMON_MAX_JOBS_PER_UID_PER_MINUTE) {
+		g_set_error(error, CB_ERROR, CB_ERROR_BUSY,
+			    _("too many jobs: you started %u in the last minute, wait a "
+			      "little"),
+			    CB_DAEMON_MAX_JOBS_PER_UID_PER_MINUTE);
+		return FALSE;
+	}
+	g_queue_push_tail(times, g_memdup2(&now, sizeof(now)));
+	return TRUE;
+}
+
 CbJob *
 cb_daemon_start_job(CbDaemon *self, CbJobSpec *spec, GError **error)
 {
@@ -331,13 +377,15 @@ cb_daemon_start_job(CbDaemon *self, CbJobSpec *spec, GError **error)
 			    CB_DAEMON_MAX_JOBS_PER_UID);
 		return NULL;
 	}
+	if (!cb_daemon_count_submission(self, spec->uid, error))
+		return NULL;
 	path = g_strdup_printf(CB_DAEMON_ROOT_PATH "/jobs/%u", self->next_job_id);
 	if (spec->drive != NULL && !cb_drive_claim(spec->drive, path, error))
 		return NULL;
 	spec->config = &self->job_config;
 	job = cb_job_new(self->next_job_id++, spec);
 	g_hash_table_insert(self->jobs, g_strdup(cb_job_get_path(job)), job);
-	cb_authority_guard(self->authority, cb_job_get_object(job));
+	cb_manager_handle_job(self, job);
 	g_dbus_object_manager_server_export(self->server, cb_job_get_object(job));
 	g_clear_handle_id(&self->idle_id, g_source_remove);
 	cb_job_start(job, cb_daemon_on_job_done, self);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "cb-authority.h"
 #include "cb-drive.h"
 #include "cb-job.h"
 
@@ -13,6 +14,8 @@ G_BEGIN_DECLS
 
 /* bounded input (DESIGN 5) */
 #define CB_DAEMON_MAX_JOBS_PER_UID 8
+/* started in any minute, finished or not: a finished job lingers */
+#define CB_DAEMON_MAX_JOBS_PER_UID_PER_MINUTE 30
 /* a finished job stays visible this long, for late watchers */
 #define CB_DAEMON_JOB_LINGER_S 60
 
@@ -50,7 +53,12 @@ cb_daemon_shutdown(CbDaemon *self);
 guint
 cb_daemon_count_active_jobs(CbDaemon *self);
 
-/* for the Manager and Drive method handlers */
+/* for the method handlers (cb-manager.c) */
+CbAuthority *
+cb_daemon_get_authority(CbDaemon *self);
+/* NULL when it has gone */
+CbJob *
+cb_daemon_find_job(CbDaemon *self, const gchar *path);
 CbDrive *
 cb_daemon_find_drive(CbDaemon *self, const gchar *path, GError **error);
 /* checks the per-uid limit, claims the drive, exports and starts the job */

@@ -31,12 +31,6 @@ struct _CbDrive {
 	guint media_generation;
 };
 
-static gboolean
-cb_drive_on_eject(CbDBusDrive *iface,
-		  GDBusMethodInvocation *invocation,
-		  GVariant *options,
-		  CbDrive *self);
-
 static void
 cb_drive_apply_media(CbDrive *self, const CbMediaInfo *info);
 
@@ -67,7 +61,6 @@ cb_drive_new(const gchar *id, const gchar *device, guint64 stdio_capacity)
 	cb_dbus_drive_set_write_speeds(
 	    self->iface, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, NULL, 0, 4));
 	cb_dbus_object_skeleton_set_drive(self->object, self->iface);
-	g_signal_connect(self->iface, "handle-eject", G_CALLBACK(cb_drive_on_eject), self);
 	g_mutex_init(&self->media_lock);
 	g_cond_init(&self->media_cond);
 	self->watch_id = cb_drive_backend_watch(device, cb_drive_on_backend_media, self);
@@ -312,34 +305,29 @@ cb_drive_eject_thread(GTask *task, gpointer source, gpointer data, GCancellable 
 static void
 cb_drive_on_ejected(GObject *source, GAsyncResult *result, gpointer data)
 {
-	g_autoptr(GDBusMethodInvocation) invocation = data;
-	CbDrive *self = g_object_get_data(G_OBJECT(invocation), "cb-drive");
+	/* the one reference the handler had: answering the call drops it */
+	GDBusMethodInvocation *invocation = data;
+	CbDrive *self = g_task_get_task_data(G_TASK(result));
 	g_autoptr(GError) error = NULL;
 
 	cb_drive_release(self);
 	if (g_task_propagate_boolean(G_TASK(result), &error))
-		cb_dbus_drive_complete_eject(self->iface, g_steal_pointer(&invocation));
+		cb_dbus_drive_complete_eject(self->iface, invocation);
 	else
-		g_dbus_method_invocation_return_gerror(g_steal_pointer(&invocation), error);
-	cb_drive_unref(self);
+		g_dbus_method_invocation_return_gerror(invocation, error);
 }
 
-static gboolean
-cb_drive_on_eject(CbDBusDrive *iface,
-		  GDBusMethodInvocation *invocation,
-		  GVariant *options,
-		  CbDrive *self)
+void
+cb_drive_eject(CbDrive *self, GDBusMethodInvocation *invocation)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GTask) task = NULL;
 
-	if (!cb_options_check_empty(options, &error) || !cb_drive_claim(self, self->path, &error)) {
+	if (!cb_drive_claim(self, self->path, &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
+		return;
 	}
-	g_object_set_data(G_OBJECT(invocation), "cb-drive", cb_drive_ref(self));
-	task = g_task_new(NULL, NULL, cb_drive_on_ejected, g_object_ref(invocation));
-	g_task_set_task_data(task, self, NULL);
+	task = g_task_new(NULL, NULL, cb_drive_on_ejected, invocation);
+	g_task_set_task_data(task, cb_drive_ref(self), (GDestroyNotify) cb_drive_unref);
 	g_task_run_in_thread(task, cb_drive_eject_thread);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

@@ -41,6 +41,10 @@ cb_drive_claim(CbDrive *self, const gchar *job_path, GError **error);
 /* frees it and reads the media again */
 void
 cb_drive_release(CbDrive *self);
+/* Drive.Eject, authorized: claims the drive, opens its tray on a thread
+ * and answers the call, whose reference it takes */
+void
+cb_drive_eject(CbDrive *self, GDBusMethodInvocation *invocation);
 
 void
 cb_drive_update_from_udev(CbDrive *self, const CbUdevDrive *udev);

@@ -33,11 +33,6 @@ static const gchar *const cb_job_phase_names[] = {
 static void
 cb_job_log(CbJob *self, GLogLevelFlags level, const gchar *message);
 
-static gboolean
-cb_job_on_cancel(CbDBusJob *iface,
-		 GDBusMethodInvocation *invocation,
-		 GVariant *options,
-		 CbJob *self);
 
 CbJob *
 cb_job_new(guint id, CbJobSpec *spec)
@@ -73,8 +68,20 @@ cb_job_new(guint id, CbJobSpec *spec)
 			       self->spec.options != NULL ? MAX(self->spec.options->copies, 1) : 1);
 	cb_dbus_job_set_copy(self->iface, 1);
 	cb_dbus_object_skeleton_set_job(self->object, self->iface);
-	g_signal_connect(self->iface, "handle-cancel", G_CALLBACK(cb_job_on_cancel), self);
 	return self;
+}
+
+void
+cb_job_spec_clear(CbJobSpec *spec)
+{
+	g_clear_pointer(&spec->options, cb_job_options_free);
+	g_clear_pointer(&spec->sources, g_strfreev);
+	if (spec->stream_fd >= 0)
+		close(spec->stream_fd);
+	spec->stream_fd = -1;
+	g_clear_pointer(&spec->drive, cb_drive_unref);
+	g_clear_pointer(&spec->peer, g_free);
+	g_clear_object(&spec->bus);
 }
 
 void
@@ -88,13 +95,7 @@ cb_job_free(CbJob *self)
 	g_clear_object(&self->iface);
 	g_clear_object(&self->object);
 	g_clear_object(&self->cancellable);
-	g_clear_pointer(&self->spec.options, cb_job_options_free);
-	g_strfreev(self->spec.sources);
-	if (self->spec.stream_fd >= 0)
-		close(self->spec.stream_fd);
-	g_clear_pointer(&self->spec.drive, cb_drive_unref);
-	g_free(self->spec.peer);
-	g_clear_object(&self->spec.bus);
+	cb_job_spec_clear(&self->spec);
 	g_clear_error(&self->error);
 	g_free(self->checksum);
 	g_free(self->message);
@@ -328,24 +329,14 @@ cb_job_join(CbJob *self)
 	}
 }
 
-static gboolean
-cb_job_on_cancel(CbDBusJob *iface,
-		 GDBusMethodInvocation *invocation,
-		 GVariant *options,
-		 CbJob *self)
+void
+cb_job_answer_cancel(CbJob *self, GDBusMethodInvocation *invocation)
 {
-	g_autoptr(GError) error = NULL;
-
-	if (!cb_options_check_empty(options, &error)) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	}
 	if (self->finished) {
 		g_dbus_method_invocation_return_error(invocation, CB_ERROR, CB_ERROR_FAILED,
 						      _("the job has already ended"));
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
+		return;
 	}
 	cb_job_cancel(self);
-	cb_dbus_job_complete_cancel(iface, invocation);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
+	cb_dbus_job_complete_cancel(self->iface, invocation);
 }

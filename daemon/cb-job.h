@@ -42,6 +42,10 @@ typedef struct {
 	const CbJobConfig *config;
 } CbJobSpec;
 
+/* frees what a spec holds (one that never became a job) */
+void
+cb_job_spec_clear(CbJobSpec *spec);
+
 typedef void (*CbJobDoneFunc)(CbJob *job, gpointer user_data);
 
 CbJob *
@@ -67,6 +71,10 @@ cb_job_start(CbJob *self, CbJobDoneFunc done, gpointer user_data);
 /* stops the work at any phase; the drive is released by the worker */
 void
 cb_job_cancel(CbJob *self);
+/* Job.Cancel, authorized: cancels and answers the call, whose reference
+ * it takes */
+void
+cb_job_answer_cancel(CbJob *self, GDBusMethodInvocation *invocation);
 /* waits for the worker (daemon shutdown) */
 void
 cb_job_join(CbJob *self);

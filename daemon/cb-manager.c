@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* main thread: method handlers run after cb-authority allowed the call */
+/* main thread: every method call is parsed into a CbRequest, checked by
+ * cb-authority and then acted on, each step answered on the main loop */
 #include "cb-manager.h"
 
 #include "cb-authority.h"
 #include "cb-error.h"
+#include "cb-fd-probe.h"
 #include "cb-format.h"
+#include "cb-reader-request.h"
 
 #include <gio/gunixfdlist.h>
 #include <glib/gi18n-lib.h>
@@ -12,17 +15,34 @@
 
 #define CB_MANAGER_PATH "/org/cryptburn/CryptBurn1/Manager"
 
-/* the fds a call carried, for "h" arguments and options */
-static GUnixFDList *
-cb_manager_fds(GDBusMethodInvocation *invocation)
+/* what a method call brings to its job besides its options; NULL where
+ * it brings nothing */
+typedef struct {
+	const gchar *drive_path;     /* BurnFiles, BurnImage */
+	CbDrive *drive;		     /* Blank: the drive the call was made on */
+	const gchar *const *sources; /* BurnFiles, WriteImage */
+	GVariant *stream;	     /* BurnImage: the image; WriteImage: the output */
+} CbManagerCall;
+
+/* a request on its way from authorization to its job */
+typedef struct {
+	CbDaemon *daemon;
+	CbRequest *request;
+} CbSubmission;
+
+static void
+cb_submission_free(CbSubmission *self)
 {
-	return g_dbus_message_get_unix_fd_list(g_dbus_method_invocation_get_message(invocation));
+	g_clear_pointer(&self->request, cb_request_free);
+	g_free(self);
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbSubmission, cb_submission_free)
+
 static gint
-cb_manager_take_fd(GDBusMethodInvocation *invocation, GVariant *handle, GError **error)
+cb_manager_take_fd(CbRequest *request, GVariant *handle, GError **error)
 {
-	GUnixFDList *fds = cb_manager_fds(invocation);
+	GUnixFDList *fds = cb_request_get_fds(request);
 	gint32 index = g_variant_get_handle(handle);
 
 	if (fds == NULL || index < 0 || index >= g_unix_fd_list_get_length(fds)) {
@@ -33,106 +53,143 @@ cb_manager_take_fd(GDBusMethodInvocation *invocation, GVariant *handle, GError *
 	return g_unix_fd_list_get(fds, index, error);
 }
 
-static void
-cb_manager_fill_spec(CbJobSpec *spec, GDBusMethodInvocation *invocation, CbOperation operation)
-{
-	spec->operation = operation;
-	spec->stream_fd = -1;
-	spec->uid = cb_authority_get_caller_uid(invocation);
-	spec->peer = g_strdup(g_dbus_method_invocation_get_sender(invocation));
-	spec->bus = g_object_ref(g_dbus_method_invocation_get_connection(invocation));
-}
-
-static void
-cb_manager_spec_clear(CbJobSpec *spec)
-{
-	g_clear_pointer(&spec->options, cb_job_options_free);
-	g_clear_pointer(&spec->sources, g_strfreev);
-	if (spec->stream_fd >= 0)
-		close(spec->stream_fd);
-	spec->stream_fd = -1;
-	g_clear_pointer(&spec->drive, cb_drive_unref);
-	g_clear_pointer(&spec->peer, g_free);
-	g_clear_object(&spec->bus);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbJobSpec, cb_manager_spec_clear)
-
 static gboolean
-cb_manager_check_sources(CbJobSpec *spec, const gchar *const *sources, GError **error)
+cb_manager_take_sources(CbRequest *request, const gchar *const *sources, GError **error)
 {
-	g_autoptr(GVariant) grafts = g_variant_lookup_value(spec->options->iso_options, "grafts",
+	g_autoptr(GVariant) grafts = g_variant_lookup_value(request->options->iso_options, "grafts",
 							    G_VARIANT_TYPE_STRING_ARRAY);
+	g_autoptr(GBytes) reader_request = NULL;
 
 	/* grafts alone make an image, as with cryptburn image --graft */
 	if (!cb_options_check_sources(sources, grafts != NULL && g_variant_n_children(grafts) > 0,
 				      error))
 		return FALSE;
-	spec->sources = g_strdupv((gchar **) sources);
+	/* what the reader will be sent, within the reader's own limit */
+	reader_request = cb_reader_build_request(sources, request->options->iso_options, error);
+	if (reader_request == NULL)
+		return FALSE;
+	request->sources = g_strdupv((gchar **) sources);
 	return TRUE;
 }
 
-static void
-cb_manager_reply(GDBusMethodInvocation *invocation, CbJob *job, GError *error)
+/* every check that needs no file system and no client, before the
+ * request is authorized and a job exists */
+static gboolean
+cb_manager_take_call(CbDaemon *daemon,
+		     CbRequest *request,
+		     const CbManagerCall *call,
+		     GError **error)
 {
+	if (call->sources != NULL && !cb_manager_take_sources(request, call->sources, error))
+		return FALSE;
+	if (call->stream != NULL) {
+		request->stream_fd = cb_manager_take_fd(request, call->stream, error);
+		if (request->stream_fd < 0)
+			return FALSE;
+	}
+	/* fcntl() and lseek(SEEK_CUR) stay in the kernel: no file system
+	 * is asked, even for a FUSE file */
+	if (request->operation == CB_OPERATION_WRITE_IMAGE &&
+	    !cb_job_options_check_output(request->options, request->stream_fd, error))
+		return FALSE;
+	if (call->drive != NULL)
+		request->drive = cb_drive_ref(call->drive);
+	else if (call->drive_path != NULL)
+		request->drive = cb_daemon_find_drive(daemon, call->drive_path, error);
+	return call->drive_path == NULL || request->drive != NULL;
+}
+
+static void
+cb_submission_start(CbSubmission *self)
+{
+	CbRequest *request = self->request;
+	GDBusMethodInvocation *invocation = request->invocation;
+	g_autoptr(GError) error = NULL;
+	CbJobSpec spec = { 0 };
+	CbJob *job;
+
+	spec.operation = request->operation;
+	spec.options = g_steal_pointer(&request->options);
+	spec.sources = g_steal_pointer(&request->sources);
+	spec.stream_fd = request->stream_fd;
+	request->stream_fd = -1;
+	spec.drive = g_steal_pointer(&request->drive);
+	spec.uid = request->uid;
+	spec.peer = g_strdup(g_dbus_method_invocation_get_sender(invocation));
+	spec.bus = g_object_ref(g_dbus_method_invocation_get_connection(invocation));
+	job = cb_daemon_start_job(self->daemon, &spec, &error);
+	cb_job_spec_clear(&spec);
 	if (job == NULL) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
+		cb_request_return_error(g_steal_pointer(&self->request), error);
 		return;
 	}
-	g_dbus_method_invocation_return_value(invocation,
+	g_dbus_method_invocation_return_value(g_steal_pointer(&request->invocation),
 					      g_variant_new("(o)", cb_job_get_path(job)));
 }
 
-/* what a method call brings to its job; NULL where it brings nothing */
-typedef struct {
-	const gchar *drive_path;     /* BurnFiles, BurnImage */
-	CbDrive *drive;		     /* Blank: the drive the call was made on */
-	const gchar *const *sources; /* BurnFiles, WriteImage */
-	GVariant *stream;	     /* BurnImage: the image; WriteImage: the output */
-} CbManagerRequest;
-
-static gboolean
-cb_manager_take_drive(CbDaemon *daemon,
-		      const CbManagerRequest *request,
-		      CbJobSpec *spec,
-		      GError **error)
+static void
+cb_submission_on_probed(const struct stat *st, const GError *error_probe, gpointer data)
 {
-	if (request->drive != NULL)
-		spec->drive = cb_drive_ref(request->drive);
-	else if (request->drive_path != NULL)
-		spec->drive = cb_daemon_find_drive(daemon, request->drive_path, error);
-	else
-		return TRUE;
-	return spec->drive != NULL;
+	g_autoptr(CbSubmission) self = data;
+	g_autoptr(GError) error = NULL;
+
+	if (error_probe != NULL) {
+		cb_request_return_error(g_steal_pointer(&self->request), error_probe);
+		return;
+	}
+	if (!cb_job_options_check_image_stat(self->request->options, st, &error)) {
+		cb_request_return_error(g_steal_pointer(&self->request), error);
+		return;
+	}
+	cb_submission_start(self);
 }
 
-/* every job-starting method: options, then sources, the fd and the drive,
- * each refused with a named error before a job exists */
+static void
+cb_manager_on_job_allowed(CbRequest *request, gpointer data)
+{
+	g_autoptr(CbSubmission) self = g_new0(CbSubmission, 1);
+	g_autoptr(GError) error = NULL;
+
+	self->daemon = data;
+	self->request = request;
+	/* whether a BurnImage stream can be read twice needs its fstat(),
+	 * which a client's file system may never answer */
+	if (request->operation == CB_OPERATION_BURN_IMAGE &&
+	    cb_job_options_needs_image_stat(request->options)) {
+		if (!cb_fd_probe(request->stream_fd, request->uid, _("the image"),
+				 cb_submission_on_probed, self, &error)) {
+			cb_request_return_error(g_steal_pointer(&self->request), error);
+			return;
+		}
+		g_steal_pointer(&self);
+		return;
+	}
+	cb_submission_start(self);
+}
+
+/* every job-starting method: options, sources, the fd and the drive,
+ * each refused with a named error before anything is authorized, then
+ * authorization from the parsed request, then the job */
 static gboolean
 cb_manager_submit(CbDaemon *daemon,
 		  GDBusMethodInvocation *invocation,
 		  CbOperation operation,
 		  GVariant *options,
-		  const CbManagerRequest *request)
+		  const CbManagerCall *call)
 {
-	g_auto(CbJobSpec) spec = { 0 };
 	g_autoptr(GError) error = NULL;
-	CbJob *job = NULL;
+	g_autoptr(CbRequest) request = cb_request_new_job(invocation, operation, options, &error);
 
-	cb_manager_fill_spec(&spec, invocation, operation);
-	spec.options = cb_job_options_parse(operation, options, cb_manager_fds(invocation), &error);
-	if (spec.options != NULL &&
-	    (request->sources == NULL ||
-	     cb_manager_check_sources(&spec, request->sources, &error)) &&
-	    (request->stream == NULL ||
-	     (spec.stream_fd = cb_manager_take_fd(invocation, request->stream, &error)) >= 0) &&
-	    (operation != CB_OPERATION_WRITE_IMAGE ||
-	     cb_job_options_check_output(spec.options, spec.stream_fd, &error)) &&
-	    (operation != CB_OPERATION_BURN_IMAGE ||
-	     cb_job_options_check_image_fd(spec.options, spec.stream_fd, &error)) &&
-	    cb_manager_take_drive(daemon, request, &spec, &error))
-		job = cb_daemon_start_job(daemon, &spec, &error);
-	cb_manager_reply(invocation, job, error);
+	if (request == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	if (!cb_manager_take_call(daemon, request, call, &error)) {
+		cb_request_return_error(g_steal_pointer(&request), error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	cb_authority_check(cb_daemon_get_authority(daemon), g_steal_pointer(&request),
+			   cb_manager_on_job_allowed, daemon);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -144,9 +201,9 @@ cb_manager_on_burn_files(CbDBusManager *iface,
 			 GVariant *options,
 			 CbDaemon *daemon)
 {
-	CbManagerRequest request = { .drive_path = drive, .sources = sources };
+	CbManagerCall call = { .drive_path = drive, .sources = sources };
 
-	return cb_manager_submit(daemon, invocation, CB_OPERATION_BURN_FILES, options, &request);
+	return cb_manager_submit(daemon, invocation, CB_OPERATION_BURN_FILES, options, &call);
 }
 
 static gboolean
@@ -157,9 +214,9 @@ cb_manager_on_burn_image(CbDBusManager *iface,
 			 GVariant *options,
 			 CbDaemon *daemon)
 {
-	CbManagerRequest request = { .drive_path = drive, .stream = image_stream };
+	CbManagerCall call = { .drive_path = drive, .stream = image_stream };
 
-	return cb_manager_submit(daemon, invocation, CB_OPERATION_BURN_IMAGE, options, &request);
+	return cb_manager_submit(daemon, invocation, CB_OPERATION_BURN_IMAGE, options, &call);
 }
 
 static gboolean
@@ -170,31 +227,60 @@ cb_manager_on_write_image(CbDBusManager *iface,
 			  GVariant *options,
 			  CbDaemon *daemon)
 {
-	CbManagerRequest request = { .sources = sources, .stream = output };
+	CbManagerCall call = { .sources = sources, .stream = output };
 
-	return cb_manager_submit(daemon, invocation, CB_OPERATION_WRITE_IMAGE, options, &request);
+	return cb_manager_submit(daemon, invocation, CB_OPERATION_WRITE_IMAGE, options, &call);
 }
+
+/* --- Drive.Blank and Drive.Eject --- */
 
 typedef struct {
 	CbDaemon *daemon;
-	CbDrive *drive;
-} CbBlankContext;
+	CbDrive *drive; /* the drive owns its interface, and so this */
+} CbDriveContext;
 
 static gboolean
 cb_manager_on_blank(CbDBusDrive *iface,
 		    GDBusMethodInvocation *invocation,
 		    GVariant *options,
-		    CbBlankContext *ctx)
+		    CbDriveContext *ctx)
 {
-	CbManagerRequest request = { .drive = ctx->drive };
+	CbManagerCall call = { .drive = ctx->drive };
 
-	return cb_manager_submit(ctx->daemon, invocation, CB_OPERATION_BLANK, options, &request);
+	return cb_manager_submit(ctx->daemon, invocation, CB_OPERATION_BLANK, options, &call);
+}
+
+static void
+cb_manager_on_eject_allowed(CbRequest *request, gpointer data)
+{
+	cb_drive_eject(request->drive, g_steal_pointer(&request->invocation));
+	cb_request_free(request);
+}
+
+static gboolean
+cb_manager_on_eject(CbDBusDrive *iface,
+		    GDBusMethodInvocation *invocation,
+		    GVariant *options,
+		    CbDriveContext *ctx)
+{
+	g_autoptr(GError) error = NULL;
+	CbRequest *request =
+	    cb_request_new_action(invocation, "org.cryptburn.eject", options, &error);
+
+	if (request == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	request->drive = cb_drive_ref(ctx->drive);
+	cb_authority_check(cb_daemon_get_authority(ctx->daemon), request,
+			   cb_manager_on_eject_allowed, NULL);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 void
-cb_manager_handle_blank(CbDaemon *daemon, CbDrive *drive)
+cb_manager_handle_drive(CbDaemon *daemon, CbDrive *drive)
 {
-	CbBlankContext *ctx = g_new0(CbBlankContext, 1);
+	CbDriveContext *ctx = g_new0(CbDriveContext, 1);
 	CbDBusObject *object = CB_DBUS_OBJECT(cb_drive_get_object(drive));
 	g_autoptr(CbDBusDrive) iface = cb_dbus_object_get_drive(object);
 
@@ -203,6 +289,56 @@ cb_manager_handle_blank(CbDaemon *daemon, CbDrive *drive)
 	/* the context lives as long as the interface: the drive owns both */
 	g_signal_connect_data(iface, "handle-blank", G_CALLBACK(cb_manager_on_blank), ctx,
 			      (GClosureNotify) (void (*)(void)) g_free, 0);
+	g_signal_connect(iface, "handle-eject", G_CALLBACK(cb_manager_on_eject), ctx);
+}
+
+/* --- Job.Cancel --- */
+
+static void
+cb_manager_on_cancel_allowed(CbRequest *request, gpointer data)
+{
+	CbDaemon *daemon = data;
+	/* the job may have gone while polkit was asked */
+	CbJob *job = cb_daemon_find_job(daemon, request->job_path);
+	g_autoptr(GError) error = NULL;
+
+	if (job == NULL) {
+		g_set_error_literal(&error, CB_ERROR, CB_ERROR_FAILED,
+				    _("the job has already ended"));
+		cb_request_return_error(request, error);
+		return;
+	}
+	cb_job_answer_cancel(job, g_steal_pointer(&request->invocation));
+	cb_request_free(request);
+}
+
+static gboolean
+cb_manager_on_cancel(CbDBusJob *iface,
+		     GDBusMethodInvocation *invocation,
+		     GVariant *options,
+		     CbDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+	CbRequest *request = cb_request_new_cancel(
+	    invocation, g_dbus_method_invocation_get_object_path(invocation),
+	    cb_dbus_job_get_started_by_uid(iface), options, &error);
+
+	if (request == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	cb_authority_check(cb_daemon_get_authority(daemon), request, cb_manager_on_cancel_allowed,
+			   daemon);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void
+cb_manager_handle_job(CbDaemon *daemon, CbJob *job)
+{
+	CbDBusObject *object = CB_DBUS_OBJECT(cb_job_get_object(job));
+	g_autoptr(CbDBusJob) iface = cb_dbus_object_get_job(object);
+
+	g_signal_connect(iface, "handle-cancel", G_CALLBACK(cb_manager_on_cancel), daemon);
 }
 
 GDBusObjectSkeleton *

@@ -5,12 +5,21 @@
 
 G_BEGIN_DECLS
 
-/* the Manager object: its method calls become jobs. Main thread. */
+/*
+ * The method calls of every object: the Manager's become jobs, and so
+ * does Drive.Blank; Drive.Eject and Job.Cancel act at once. Each call is
+ * parsed into a CbRequest and authorized from it (cb-authority.c) before
+ * anything happens. Main thread.
+ */
 GDBusObjectSkeleton *
 cb_manager_new(CbDaemon *daemon);
 
-/* Drive.Blank, which also becomes a job */
+/* Drive.Blank and Drive.Eject of a drive */
 void
-cb_manager_handle_blank(CbDaemon *daemon, CbDrive *drive);
+cb_manager_handle_drive(CbDaemon *daemon, CbDrive *drive);
+
+/* Job.Cancel of a job */
+void
+cb_manager_handle_job(CbDaemon *daemon, CbJob *job);
 
 G_END_DECLS

@@ -129,6 +129,14 @@ cb_option_spec_lookup(const gchar *name)
 	return NULL;
 }
 
+/* one bit per known option, for finding repeated keys */
+static guint64
+cb_option_spec_bit(const CbOptionSpec *spec)
+{
+	G_STATIC_ASSERT(G_N_ELEMENTS(cb_option_specs) <= 64);
+	return G_GUINT64_CONSTANT(1) << (spec - cb_option_specs);
+}
+
 static gboolean
 cb_option_check_string(const CbOptionSpec *spec, const gchar *value, GError **error)
 {
@@ -225,16 +233,12 @@ cb_job_options_store(CbJobOptions *self,
 	} else if (g_strcmp0(name, "agent") == 0) {
 		self->agent = g_variant_dup_string(value, NULL);
 	} else if (g_strcmp0(name, "passphrase-fd") == 0) {
-		if (self->passphrase_fd >= 0)
-			close(self->passphrase_fd);
 		self->passphrase_fd = cb_option_take_fd(name, value, fds, error);
 		if (self->passphrase_fd < 0)
 			return FALSE;
 	} else if (g_strcmp0(name, "passphrase-hex") == 0) {
 		self->passphrase_hex = g_variant_get_boolean(value);
 	} else if (g_strcmp0(name, "keyfile-fd") == 0) {
-		if (self->keyfile_fd >= 0)
-			close(self->keyfile_fd);
 		self->keyfile_fd = cb_option_take_keyfile_fd(name, value, fds, error);
 		if (self->keyfile_fd < 0)
 			return FALSE;
@@ -357,14 +361,17 @@ cb_job_options_check(const CbJobOptions *self, CbOperation operation, GError **e
 }
 
 gboolean
-cb_job_options_check_image_fd(const CbJobOptions *self, gint fd, GError **error)
+cb_job_options_needs_image_stat(const CbJobOptions *self)
+{
+	return (self->copies >= 2 && !self->spool) || cb_job_options_checksum_in_header(self);
+}
+
+gboolean
+cb_job_options_check_image_stat(const CbJobOptions *self, const struct stat *st, GError **error)
 {
 	gboolean twice = cb_job_options_checksum_in_header(self);
-	struct stat st;
 
-	if ((self->copies < 2 || self->spool) && !twice)
-		return TRUE;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+	if (!cb_job_options_needs_image_stat(self) || S_ISREG(st->st_mode))
 		return TRUE;
 	if (twice) {
 		g_set_error_literal(
@@ -416,6 +423,7 @@ cb_job_options_parse(CbOperation operation, GVariant *options, GUnixFDList *fds,
 	GVariantIter iter;
 	const gchar *name;
 	GVariant *value_raw;
+	guint64 seen = 0;
 
 	self->passphrase_fd = -1;
 	self->keyfile_fd = -1;
@@ -433,6 +441,15 @@ cb_job_options_parse(CbOperation operation, GVariant *options, GUnixFDList *fds,
 				    _("unknown option “%s”"), name);
 			return NULL;
 		}
+		/* an a{sv} may carry a key twice; a reader that takes the
+		 * first (g_variant_lookup) and one that takes the last would
+		 * decide differently, so a second one is refused outright */
+		if ((seen & cb_option_spec_bit(spec)) != 0) {
+			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+				    _("option “%s” is given more than once"), name);
+			return NULL;
+		}
+		seen |= cb_option_spec_bit(spec);
 		if ((spec->operations & (1u << operation)) == 0) {
 			g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
 				    _("option “%s” does not apply to %s"), name,

@@ -4,6 +4,7 @@
 #include "cb-burner.h"
 
 #include <gio/gio.h>
+#include <sys/stat.h>
 
 G_BEGIN_DECLS
 
@@ -78,9 +79,12 @@ cb_job_options_free(CbJobOptions *self);
 gboolean
 cb_job_options_check_output(const CbJobOptions *self, gint fd, GError **error);
 /* BurnImage: several copies without a spool read the image fd again,
- * which must then be a regular file */
+ * which must then be a regular file; whether that is to be checked, and
+ * the check on the fd's fstat() (made off the main thread: cb-fd-probe) */
 gboolean
-cb_job_options_check_image_fd(const CbJobOptions *self, gint fd, GError **error);
+cb_job_options_needs_image_stat(const CbJobOptions *self);
+gboolean
+cb_job_options_check_image_stat(const CbJobOptions *self, const struct stat *st, GError **error);
 const gchar *
 cb_blank_mode_to_string(CbBlankMode mode);
 /* whether the header records the checksum, so that it is written again

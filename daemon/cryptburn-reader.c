@@ -14,6 +14,7 @@
  */
 #include "cb-error.h"
 #include "cb-iso.h"
+#include "cb-reader-request.h"
 #include "cb-volume-id.h"
 
 #include <glib/gi18n.h>
@@ -25,8 +26,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-/* far more than any real request: the daemon limits sources and lengths */
-#define CB_READER_MAX_REQUEST (1024 * 1024)
 /* large writes keep the pipe, and the daemon reading it, busy */
 #define CB_READER_CHUNK (1024 * 1024)
 
