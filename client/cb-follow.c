@@ -160,8 +160,11 @@ cb_follow_wait(CbFollow *self, const gboolean *done)
 }
 
 static void
-cb_follow_finish(CbFollow *self, gboolean success, const gchar *name, const gchar *message)
+cb_follow_finish(CbFollow *self, gboolean success, const gchar *name)
 {
+	g_autofree gchar *message = NULL;
+	g_autoptr(GError) error_local = NULL;
+
 	if (self->finished)
 		return;
 	self->finished = TRUE;
@@ -170,8 +173,19 @@ cb_follow_finish(CbFollow *self, gboolean success, const gchar *name, const gcha
 	self->job_failed = TRUE;
 	if (name == NULL || name[0] == '\0')
 		name = CB_DBUS_ERROR_PREFIX "Failed";
-	if (message == NULL || message[0] == '\0')
-		message = _("the job failed without saying why");
+	/* the message may name files, so the service tells it to the job's
+	 * own uid only, on request */
+	if (!cb_dbus_job_call_get_error_sync(self->job, g_variant_new("a{sv}", NULL), NULL,
+					     &message, NULL, &error_local)) {
+		g_dbus_error_strip_remote_error(error_local);
+		message =
+		    g_strdup_printf(_("the job failed, and the service would not say why: %s"),
+				    error_local->message);
+	}
+	if (message[0] == '\0') {
+		g_free(message);
+		message = g_strdup(_("the job failed without saying why"));
+	}
 	/* CB_ERROR is registered with GDBus: the name maps back to its code */
 	self->error = g_dbus_error_new_for_dbus_error(name, message);
 	g_dbus_error_strip_remote_error(self->error);
@@ -206,8 +220,7 @@ cb_follow_on_grace(gpointer data)
 	self->grace_source = 0;
 	if (g_strcmp0(state, "cancelled") == 0 && (name == NULL || name[0] == '\0'))
 		name = CB_DBUS_ERROR_PREFIX "Cancelled";
-	cb_follow_finish(self, g_strcmp0(state, "succeeded") == 0, name,
-			 cb_dbus_job_get_error_message(self->job));
+	cb_follow_finish(self, g_strcmp0(state, "succeeded") == 0, name);
 	return G_SOURCE_REMOVE;
 }
 
@@ -297,10 +310,9 @@ cb_follow_on_properties(GDBusProxy *proxy, GVariant *changed, GStrv invalidated,
 }
 
 static void
-cb_follow_on_completed(
-    CbDBusJob *job, gboolean success, const gchar *error_name, const gchar *message, gpointer data)
+cb_follow_on_completed(CbDBusJob *job, gboolean success, const gchar *error_name, gpointer data)
 {
-	cb_follow_finish(data, success, error_name, message);
+	cb_follow_finish(data, success, error_name);
 }
 
 static void

@@ -13,7 +13,7 @@
 
 struct _CbAuthority {
 	PolkitAuthority *polkit;
-	GHashTable *pending;	   /* CbCheck set */
+	GHashTable *pending;	     /* CbCheck set */
 	GHashTable *pending_per_uid; /* uid -> count, of checks past the uid lookup */
 };
 
@@ -71,7 +71,8 @@ cb_authority_new(GError **error)
 	return g_steal_pointer(&self);
 }
 
-static void cb_check_finish(CbCheck *check, GError *error);
+static void
+cb_check_finish(CbCheck *check, GError *error);
 
 void
 cb_authority_free(CbAuthority *self)
@@ -150,7 +151,8 @@ cb_check_finish(CbCheck *check, GError *error)
 	cb_check_unref(check);
 }
 
-static void cb_check_next_action(CbCheck *check);
+static void
+cb_check_next_action(CbCheck *check);
 
 static void
 cb_check_on_polkit(GObject *source, GAsyncResult *result, gpointer data)
@@ -160,8 +162,8 @@ cb_check_on_polkit(GObject *source, GAsyncResult *result, gpointer data)
 	g_autoptr(GError) error = NULL;
 	const gchar *action;
 
-	answer = polkit_authority_check_authorization_finish(POLKIT_AUTHORITY(source), result,
-							     &error);
+	answer =
+	    polkit_authority_check_authorization_finish(POLKIT_AUTHORITY(source), result, &error);
 	if (check->authority == NULL)
 		return;
 	action = check->request->actions[check->next_action];
@@ -221,8 +223,8 @@ cb_check_next_action(CbCheck *check)
 		flags |= POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION;
 	subject = polkit_system_bus_name_new(
 	    g_dbus_method_invocation_get_sender(check->request->invocation));
-	polkit_authority_check_authorization(check->authority->polkit, subject, action, NULL,
-					     flags, check->cancellable, cb_check_on_polkit,
+	polkit_authority_check_authorization(check->authority->polkit, subject, action, NULL, flags,
+					     check->cancellable, cb_check_on_polkit,
 					     cb_check_ref(check));
 }
 

@@ -17,7 +17,7 @@ G_BEGIN_DECLS
  *                                             org.cryptburn.blank with option blank
  *   Drive.Blank                               org.cryptburn.blank
  *   Drive.Eject                               org.cryptburn.eject
- *   Job.Cancel                                the job's own uid, or
+ *   Job.Cancel, Job.GetError                  the job's own uid, or
  *                                             org.cryptburn.cancel-job-other-user
  *
  * Methods without a handler are refused by GDBus itself; properties are

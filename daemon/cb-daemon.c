@@ -17,9 +17,9 @@ struct _CbDaemon {
 	CbJobConfig job_config;
 	CbAuthority *authority;
 	GDBusObjectManagerServer *server;
-	GHashTable *drives;	/* object path -> CbDrive */
-	GHashTable *jobs;	/* object path -> CbJob */
-	GHashTable *udev_paths; /* sysfs path -> object path */
+	GHashTable *drives;	 /* object path -> CbDrive */
+	GHashTable *jobs;	 /* object path -> CbJob */
+	GHashTable *udev_paths;	 /* sysfs path -> object path */
 	GHashTable *submissions; /* uid -> GQueue of monotonic times, the last minute's */
 	CbUdevMonitor *udev;
 	guint next_job_id;

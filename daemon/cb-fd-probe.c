@@ -86,9 +86,9 @@ cb_fd_probe_on_returned(gpointer data)
 		if (probe->saved_errno == 0) {
 			probe->done(&probe->st, NULL, probe->user_data);
 		} else {
-			g_autoptr(GError) error =
-			    g_error_new(CB_ERROR, CB_ERROR_INVALID_OPTION, _("cannot examine %s: %s"),
-					probe->what, g_strerror(probe->saved_errno));
+			g_autoptr(GError) error = g_error_new(
+			    CB_ERROR, CB_ERROR_INVALID_OPTION, _("cannot examine %s: %s"),
+			    probe->what, g_strerror(probe->saved_errno));
 			probe->done(NULL, error, probe->user_data);
 		}
 	}
@@ -126,12 +126,8 @@ cb_fd_probe_thread(gpointer data)
 }
 
 gboolean
-cb_fd_probe(gint fd,
-	    uid_t uid,
-	    const gchar *what,
-	    CbFdProbeFunc done,
-	    gpointer user_data,
-	    GError **error)
+cb_fd_probe(
+    gint fd, uid_t uid, const gchar *what, CbFdProbeFunc done, gpointer user_data, GError **error)
 {
 	CbFdProbe *probe;
 	g_autoptr(GThread) thread = NULL;
@@ -156,8 +152,8 @@ cb_fd_probe(gint fd,
 	probe->done = done;
 	probe->user_data = user_data;
 	cb_fd_probe_count(uid, +1);
-	probe->timeout_id = g_timeout_add_seconds(CB_FD_PROBE_TIMEOUT_S, cb_fd_probe_on_timeout,
-						  probe);
+	probe->timeout_id =
+	    g_timeout_add_seconds(CB_FD_PROBE_TIMEOUT_S, cb_fd_probe_on_timeout, probe);
 	thread = g_thread_new("cb-fd-probe", cb_fd_probe_thread, probe);
 	return TRUE;
 }

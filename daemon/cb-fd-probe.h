@@ -27,12 +27,8 @@ typedef void (*CbFdProbeFunc)(const struct stat *st, const GError *error, gpoint
 
 /* what the fd is for, in the messages: e.g. "the image" */
 gboolean
-cb_fd_probe(gint fd,
-	    uid_t uid,
-	    const gchar *what,
-	    CbFdProbeFunc done,
-	    gpointer user_data,
-	    GError **error);
+cb_fd_probe(
+    gint fd, uid_t uid, const gchar *what, CbFdProbeFunc done, gpointer user_data, GError **error);
 
 /* probes whose thread has not come back (for the tests' log) */
 guint

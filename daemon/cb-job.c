@@ -33,7 +33,6 @@ static const gchar *const cb_job_phase_names[] = {
 static void
 cb_job_log(CbJob *self, GLogLevelFlags level, const gchar *message);
 
-
 CbJob *
 cb_job_new(guint id, CbJobSpec *spec)
 {
@@ -62,7 +61,6 @@ cb_job_new(guint id, CbJobSpec *spec)
 	cb_dbus_job_set_checksum(self->iface, "");
 	cb_dbus_job_set_write_mode(self->iface, "");
 	cb_dbus_job_set_error_name(self->iface, "");
-	cb_dbus_job_set_error_message(self->iface, "");
 	cb_dbus_job_set_message(self->iface, "");
 	cb_dbus_job_set_copies(self->iface,
 			       self->spec.options != NULL ? MAX(self->spec.options->copies, 1) : 1);
@@ -241,7 +239,7 @@ cb_job_on_finished(gpointer data)
 {
 	CbJob *self = data;
 	const gchar *error_name = "";
-	const gchar *message = "";
+	const gchar *message = "succeeded";
 	CbJobState state = CB_JOB_STATE_SUCCEEDED;
 
 	self->finish_id = 0;
@@ -263,14 +261,12 @@ cb_job_on_finished(gpointer data)
 	cb_dbus_job_set_rate(self->iface, 0);
 	cb_dbus_job_set_expected_end_time(self->iface, 0);
 	cb_dbus_job_set_error_name(self->iface, error_name);
-	cb_dbus_job_set_error_message(self->iface, message);
 	cb_dbus_job_set_checksum(self->iface, self->checksum != NULL ? self->checksum : "");
 	/* property changes go out before Completed, so a client that stops
 	 * listening at Completed has seen the final state */
 	g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
-	cb_dbus_job_emit_completed(self->iface, self->error == NULL, error_name, message);
-	cb_job_log(self, self->error == NULL ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_MESSAGE,
-		   self->error == NULL ? "succeeded" : message);
+	cb_dbus_job_emit_completed(self->iface, self->error == NULL, error_name);
+	cb_job_log(self, self->error == NULL ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_MESSAGE, message);
 	self->finished = TRUE;
 	if (self->spec.drive != NULL)
 		cb_drive_release(self->spec.drive);
@@ -327,6 +323,17 @@ cb_job_join(CbJob *self)
 		/* its end will not be announced: the daemon is going away */
 		g_clear_handle_id(&self->finish_id, g_source_remove);
 	}
+}
+
+void
+cb_job_answer_get_error(CbJob *self, GDBusMethodInvocation *invocation)
+{
+	/* the worker sets the error before it ends and never touches it after */
+	const GError *error = self->finished ? self->error : NULL;
+
+	cb_dbus_job_complete_get_error(self->iface, invocation,
+				       error != NULL ? cb_error_to_dbus_name(error) : "",
+				       error != NULL ? error->message : "");
 }
 
 void

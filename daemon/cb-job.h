@@ -75,6 +75,9 @@ cb_job_cancel(CbJob *self);
  * it takes */
 void
 cb_job_answer_cancel(CbJob *self, GDBusMethodInvocation *invocation);
+/* Job.GetError, authorized: answers with the job's error, if it failed */
+void
+cb_job_answer_get_error(CbJob *self, GDBusMethodInvocation *invocation);
 /* waits for the worker (daemon shutdown) */
 void
 cb_job_join(CbJob *self);

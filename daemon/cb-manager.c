@@ -292,14 +292,21 @@ cb_manager_handle_drive(CbDaemon *daemon, CbDrive *drive)
 	g_signal_connect(iface, "handle-eject", G_CALLBACK(cb_manager_on_eject), ctx);
 }
 
-/* --- Job.Cancel --- */
+/* --- Job.Cancel and Job.GetError --- */
+
+typedef void (*CbJobAnswerFunc)(CbJob *job, GDBusMethodInvocation *invocation);
 
 static void
-cb_manager_on_cancel_allowed(CbRequest *request, gpointer data)
+cb_manager_on_job_call_allowed(CbRequest *request, gpointer data)
 {
 	CbDaemon *daemon = data;
 	/* the job may have gone while polkit was asked */
 	CbJob *job = cb_daemon_find_job(daemon, request->job_path);
+	GDBusMethodInvocation *invocation = request->invocation;
+	CbJobAnswerFunc answer =
+	    g_strcmp0(g_dbus_method_invocation_get_method_name(invocation), "Cancel") == 0
+		? cb_job_answer_cancel
+		: cb_job_answer_get_error;
 	g_autoptr(GError) error = NULL;
 
 	if (job == NULL) {
@@ -308,18 +315,18 @@ cb_manager_on_cancel_allowed(CbRequest *request, gpointer data)
 		cb_request_return_error(request, error);
 		return;
 	}
-	cb_job_answer_cancel(job, g_steal_pointer(&request->invocation));
+	answer(job, g_steal_pointer(&request->invocation));
 	cb_request_free(request);
 }
 
 static gboolean
-cb_manager_on_cancel(CbDBusJob *iface,
-		     GDBusMethodInvocation *invocation,
-		     GVariant *options,
-		     CbDaemon *daemon)
+cb_manager_on_job_call(CbDBusJob *iface,
+		       GDBusMethodInvocation *invocation,
+		       GVariant *options,
+		       CbDaemon *daemon)
 {
 	g_autoptr(GError) error = NULL;
-	CbRequest *request = cb_request_new_cancel(
+	CbRequest *request = cb_request_new_job_call(
 	    invocation, g_dbus_method_invocation_get_object_path(invocation),
 	    cb_dbus_job_get_started_by_uid(iface), options, &error);
 
@@ -327,7 +334,7 @@ cb_manager_on_cancel(CbDBusJob *iface,
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	cb_authority_check(cb_daemon_get_authority(daemon), request, cb_manager_on_cancel_allowed,
+	cb_authority_check(cb_daemon_get_authority(daemon), request, cb_manager_on_job_call_allowed,
 			   daemon);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -338,7 +345,8 @@ cb_manager_handle_job(CbDaemon *daemon, CbJob *job)
 	CbDBusObject *object = CB_DBUS_OBJECT(cb_job_get_object(job));
 	g_autoptr(CbDBusJob) iface = cb_dbus_object_get_job(object);
 
-	g_signal_connect(iface, "handle-cancel", G_CALLBACK(cb_manager_on_cancel), daemon);
+	g_signal_connect(iface, "handle-cancel", G_CALLBACK(cb_manager_on_job_call), daemon);
+	g_signal_connect(iface, "handle-get-error", G_CALLBACK(cb_manager_on_job_call), daemon);
 }
 
 GDBusObjectSkeleton *

@@ -7,7 +7,7 @@ G_BEGIN_DECLS
 
 /*
  * The method calls of every object: the Manager's become jobs, and so
- * does Drive.Blank; Drive.Eject and Job.Cancel act at once. Each call is
+ * does Drive.Blank; Drive.Eject and the Job methods act at once. Each call is
  * parsed into a CbRequest and authorized from it (cb-authority.c) before
  * anything happens. Main thread.
  */
@@ -18,7 +18,7 @@ cb_manager_new(CbDaemon *daemon);
 void
 cb_manager_handle_drive(CbDaemon *daemon, CbDrive *drive);
 
-/* Job.Cancel of a job */
+/* Job.Cancel and Job.GetError of a job */
 void
 cb_manager_handle_job(CbDaemon *daemon, CbJob *job);
 

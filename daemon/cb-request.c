@@ -67,11 +67,11 @@ cb_request_new_action(GDBusMethodInvocation *invocation,
 }
 
 CbRequest *
-cb_request_new_cancel(GDBusMethodInvocation *invocation,
-		      const gchar *job_path,
-		      uid_t owner_uid,
-		      GVariant *options,
-		      GError **error)
+cb_request_new_job_call(GDBusMethodInvocation *invocation,
+			const gchar *job_path,
+			uid_t owner_uid,
+			GVariant *options,
+			GError **error)
 {
 	CbRequest *self;
 

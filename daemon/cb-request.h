@@ -27,7 +27,7 @@ typedef struct {
 	uid_t uid;
 	/* NULL-terminated, static strings; empty: the caller's uid decides */
 	const gchar *actions[CB_REQUEST_MAX_ACTIONS + 1];
-	/* Job.Cancel: the job's uid, whose callers need no action */
+	/* Job methods: the job's uid, whose callers need no action */
 	gboolean has_owner;
 	uid_t owner_uid;
 	/* the calls that start a job */
@@ -36,7 +36,7 @@ typedef struct {
 	gchar **sources; /* BurnFiles, WriteImage */
 	gint stream_fd;	 /* BurnImage: the image; WriteImage: the output; else -1 */
 	CbDrive *drive;	 /* the drive the call names or was made on; a reference */
-	gchar *job_path; /* Job.Cancel */
+	gchar *job_path; /* Job methods */
 } CbRequest;
 
 /* a job-starting call (BurnFiles, BurnImage, WriteImage, Drive.Blank):
@@ -53,13 +53,14 @@ cb_request_new_action(GDBusMethodInvocation *invocation,
 		      const gchar *action,
 		      GVariant *options,
 		      GError **error);
-/* Job.Cancel: its owner may, others need cancel-job-other-user */
+/* Job.Cancel and Job.GetError: the job's uid may, others need
+ * cancel-job-other-user */
 CbRequest *
-cb_request_new_cancel(GDBusMethodInvocation *invocation,
-		      const gchar *job_path,
-		      uid_t owner_uid,
-		      GVariant *options,
-		      GError **error);
+cb_request_new_job_call(GDBusMethodInvocation *invocation,
+			const gchar *job_path,
+			uid_t owner_uid,
+			GVariant *options,
+			GError **error);
 void
 cb_request_free(CbRequest *self);
 

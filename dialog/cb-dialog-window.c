@@ -77,6 +77,7 @@ struct _CbDialogWindow {
 	gboolean starting;
 	gchar *drive_path; /* of the job's drive */
 	CbDBusJob *job;
+	gboolean asking_error; /* GetError is on its way for the failed job */
 	gboolean hidden;
 	guint last_notified; /* percent */
 	guint linger_id;
@@ -268,13 +269,45 @@ cb_dialog_window_finish(CbDialogWindow *self, gboolean success, const gchar *mes
 }
 
 static void
+cb_dialog_window_on_got_error(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(CbDialogWindow) self = data;
+	g_autofree gchar *message = NULL;
+	g_autoptr(GError) error = NULL;
+
+	self->asking_error = FALSE;
+	if (!cb_dbus_job_call_get_error_finish(CB_DBUS_JOB(source), NULL, &message, result,
+					       &error)) {
+		g_dbus_error_strip_remote_error(error);
+		message = g_strdup_printf(_("The service would not say why: %s"), error->message);
+	}
+	/* the service may have left the bus meanwhile, which ended it */
+	if (self->job != NULL)
+		cb_dialog_window_finish(self, FALSE, message);
+}
+
+/* the message may name the user's files: the service tells it to the
+ * job's uid on request only, never in a property or signal */
+static void
+cb_dialog_window_fail(CbDialogWindow *self)
+{
+	if (self->asking_error)
+		return;
+	self->asking_error = TRUE;
+	cb_dbus_job_call_get_error(self->job, g_variant_new("a{sv}", NULL), NULL,
+				   cb_dialog_window_on_got_error, g_object_ref(self));
+}
+
+static void
 cb_dialog_window_on_completed(CbDBusJob *job,
 			      gboolean success,
 			      const gchar *error_name,
-			      const gchar *message,
 			      CbDialogWindow *self)
 {
-	cb_dialog_window_finish(self, success, message);
+	if (success)
+		cb_dialog_window_finish(self, TRUE, NULL);
+	else
+		cb_dialog_window_fail(self);
 }
 
 /* Completed may have gone out before the proxy listened: the job's State
@@ -289,8 +322,7 @@ cb_dialog_window_check_ended(CbDialogWindow *self)
 		return TRUE;
 	}
 	if (g_strcmp0(state, "failed") == 0 || g_strcmp0(state, "cancelled") == 0) {
-		g_autofree gchar *message = g_strdup(cb_dbus_job_get_error_message(self->job));
-		cb_dialog_window_finish(self, FALSE, message);
+		cb_dialog_window_fail(self);
 		return TRUE;
 	}
 	return FALSE;

@@ -12,7 +12,8 @@ burning program would do, without the cryptburn command line in between.
            "passphrase": TEXT, "wait": true, "interactive": false,
            "history": false, "cancel_in_phase": PHASE}
         prints {"job": PATH} once submitted (or {"error", "message"}), then,
-        when waiting, {"completed": [success, error_name, message],
+        when waiting, {"completed": [success, error_name, message]} (the
+        message from Job.GetError, asked after Completed),
         "agent_calls": [...], "agent_cancels": N}; with "history", also
         "history": the job's property changes as they came, each
         {"t": monotonic seconds, PROPERTY: VALUE, ...}, and "elapsed": the
@@ -102,6 +103,23 @@ class Agent:
         if self.mode == "mismatch" and hints.get("confirm"):
             answer = answer + b"-typo"
         invocation.return_value(GLib.Variant("(ay)", (answer,)))
+
+
+def completion(conn, job, args):
+    """Completed's [success, error_name] and the message GetError tells
+    the job's own uid (the signal goes to every client: no message in it)."""
+    success, name = args
+    if success:
+        return [True, name, ""]
+    try:
+        reply = conn.call_sync(
+            BUS_NAME, job, "org.cryptburn.CryptBurn1.Job", "GetError",
+            GLib.Variant("(a{sv})", ({},)), GLib.VariantType("(ss)"),
+            Gio.DBusCallFlags.NONE, TIMEOUT_MS, None,
+        )
+        return [False, name, reply.unpack()[1]]
+    except GLib.Error as e:
+        return [False, name, "GetError: " + e.message]
 
 
 def submit(conn, method, spec):
@@ -204,7 +222,8 @@ def submit(conn, method, spec):
     else:
         GLib.timeout_add_seconds(600, loop.quit)
         loop.run()
-    result = {"completed": completed.get("args")}
+    args = completed.get("args")
+    result = {"completed": completion(conn, job, args) if args is not None else None}
     if agent is not None:
         result["agent_calls"] = [
             {k: v for k, v in call.items() if not k.startswith("_")} for call in agent.calls
@@ -221,7 +240,7 @@ def watch(conn, job):
     result = {}
 
     def on_signal(c, sender, path, iface, signal, args):
-        result["completed"] = list(args.unpack())
+        result["completed"] = completion(c, job, list(args.unpack()))
         loop.quit()
 
     conn.signal_subscribe(
@@ -239,14 +258,12 @@ def watch(conn, job):
         emit(error_of(e))
         return
     if state in ("succeeded", "failed", "cancelled"):
-        props = {}
-        for name in ("ErrorName", "ErrorMessage"):
-            props[name] = conn.call_sync(
-                BUS_NAME, job, "org.freedesktop.DBus.Properties", "Get",
-                GLib.Variant("(ss)", ("org.cryptburn.CryptBurn1.Job", name)),
-                None, Gio.DBusCallFlags.NONE, TIMEOUT_MS, None,
-            ).unpack()[0]
-        emit({"completed": [state == "succeeded", props["ErrorName"], props["ErrorMessage"]]})
+        name = conn.call_sync(
+            BUS_NAME, job, "org.freedesktop.DBus.Properties", "Get",
+            GLib.Variant("(ss)", ("org.cryptburn.CryptBurn1.Job", "ErrorName")),
+            None, Gio.DBusCallFlags.NONE, TIMEOUT_MS, None,
+        ).unpack()[0]
+        emit({"completed": completion(conn, job, [state == "succeeded", name])})
         return
     GLib.timeout_add_seconds(600, loop.quit)
     loop.run()

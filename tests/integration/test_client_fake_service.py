@@ -247,7 +247,6 @@ class FakeService:
                 "Cancelable": True,
                 "Checksum": "",
                 "ErrorName": "",
-                "ErrorMessage": "",
             },
             self.on_job,
         )
@@ -256,6 +255,11 @@ class FakeService:
         return path
 
     def on_job(self, c, sender, path, iface, method, params, invocation):
+        if method == "GetError":
+            job = self.jobs[path]
+            invocation.return_value(self.GLib.Variant("(ss)", (job.get("error_name", ""),
+                                                               job.get("message", ""))))
+            return
         self.record(event="cancel", job=path, sender=sender)
         invocation.return_value(None)
         self.complete(path, False, ERROR + "Cancelled", "cancelled on request")
@@ -265,6 +269,7 @@ class FakeService:
         if job["done"]:
             return
         job["done"] = True
+        job["error_name"], job["message"] = name, message
         if success:
             state = "succeeded"
         else:
@@ -274,14 +279,13 @@ class FakeService:
             State=state,
             Checksum=CHECKSUM if success else "",
             ErrorName=name,
-            ErrorMessage=message,
         )
         self.conn.emit_signal(
             None,
             path,
             BUS_NAME + ".Job",
             "Completed",
-            self.GLib.Variant("(bss)", (success, name, message)),
+            self.GLib.Variant("(bs)", (success, name)),
         )
         self.record(event="completed", job=path, success=success, name=name)
 

@@ -39,7 +39,7 @@ def test_dialog_burns_an_encrypted_disc(cryptburnd, cb, tmp_path, xserver, sessi
         state = cryptburnd.wait_state(job, ["succeeded", "failed", "cancelled"],
                                       timeout=TIMEOUT * 2)
         assert "'succeeded'" in state, "%s: %s" % (
-            state, cryptburnd.get(job, JOB_IFACE, "ErrorMessage"))
+            state, cryptburnd.call(job, JOB_IFACE, "GetError", "(@a{sv} {},)"))
         time.sleep(1.0)
         screenshot(xserver, artifacts / "dialog-finished.png")
         dialog.assert_alive()

@@ -23,7 +23,7 @@ import contextlib
 import time
 
 import cbtest
-from daemon_fixtures import ERROR
+from daemon_fixtures import ERROR, JOB_IFACE
 from dialog_fixtures import (  # noqa: F401 (fixtures)
     APP_ID,
     A11y,
@@ -283,8 +283,10 @@ def test_a_failed_write_is_shown(scripted_daemon, xserver, a11y_bus, tmp_path):
         job = press_burn(a11y, daemon)
         props = ended(daemon, job)
         assert props["State"] == "failed", props
-        error = props["ErrorMessage"]
-        assert error, props
+        reply = daemon.call(job, JOB_IFACE, "GetError", "(@a{sv} {},)")
+        assert "reply" in reply, reply
+        error = GLib.Variant.parse(None, reply["reply"], None, None).unpack()[1]
+        assert error, reply
         said = a11y.wait(lambda nodes: "The burn failed" in texts(nodes) and texts(nodes),
                          "the window does not say that the burn failed")
         # the daemon's words, as they are
