@@ -2,6 +2,7 @@
 /* main thread, except cb_job_thread which is the job's worker */
 #include "cb-job-private.h"
 
+#include "cb-client-fds.h"
 #include "cb-error.h"
 
 #include <glib/gi18n-lib.h>
@@ -74,8 +75,7 @@ cb_job_spec_clear(CbJobSpec *spec)
 {
 	g_clear_pointer(&spec->options, cb_job_options_free);
 	g_clear_pointer(&spec->sources, g_strfreev);
-	if (spec->stream_fd >= 0)
-		close(spec->stream_fd);
+	cb_client_fd_close(spec->stream_fd);
 	spec->stream_fd = -1;
 	g_clear_pointer(&spec->drive, cb_drive_unref);
 	g_clear_pointer(&spec->peer, g_free);
@@ -224,13 +224,12 @@ cb_job_log(CbJob *self, GLogLevelFlags level, const gchar *message)
 static void
 cb_job_close_fds(CbJob *self)
 {
-	if (self->spec.stream_fd >= 0)
-		close(self->spec.stream_fd);
+	cb_client_fd_close(self->spec.stream_fd);
 	self->spec.stream_fd = -1;
-	if (self->spec.options != NULL && self->spec.options->passphrase_fd >= 0)
-		close(self->spec.options->passphrase_fd);
-	if (self->spec.options != NULL)
+	if (self->spec.options != NULL) {
+		cb_client_fd_close(self->spec.options->passphrase_fd);
 		self->spec.options->passphrase_fd = -1;
+	}
 }
 
 /* back on the main thread once the worker has ended */

@@ -9,6 +9,7 @@
 #include "cb-main.h"
 
 #include "cb-burner.h"
+#include "cb-client-fds.h"
 #include "cb-crypto.h"
 #include "cb-daemon.h"
 #include "cb-error.h"
@@ -298,6 +299,8 @@ cb_main_run(int argc, char **argv, const CbDriveBackend *backend)
 
 	m.loop = g_main_loop_new(NULL, FALSE);
 	m.bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+	if (m.bus != NULL)
+		cb_client_fds_install(m.bus);
 	if (m.bus == NULL || !cb_daemon_export(m.daemon, m.bus, cb_main_on_idle, &m, &error)) {
 		g_printerr("cryptburnd: %s\n", error->message);
 		cb_daemon_free(m.daemon);

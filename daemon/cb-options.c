@@ -2,6 +2,7 @@
 /* main thread: options are checked while the method call is handled */
 #include "cb-options.h"
 
+#include "cb-client-fds.h"
 #include "cb-error.h"
 #include "cb-format-loop-aes.h"
 #include "cb-format.h"
@@ -107,10 +108,8 @@ cb_job_options_free(CbJobOptions *self)
 {
 	if (self == NULL)
 		return;
-	if (self->passphrase_fd >= 0)
-		close(self->passphrase_fd);
-	if (self->keyfile_fd >= 0)
-		close(self->keyfile_fd);
+	cb_client_fd_close(self->passphrase_fd);
+	cb_client_fd_close(self->keyfile_fd);
 	g_free(self->format);
 	g_free(self->agent);
 	g_free(self->volume_id);
@@ -205,7 +204,7 @@ cb_option_take_keyfile_fd(const gchar *name, GVariant *value, GUnixFDList *fds, 
 			    _("option “%s” must be a file descriptor open for reading and "
 			      "writing"),
 			    name);
-		close(fd);
+		cb_client_fd_close(fd);
 		return -1;
 	}
 	return fd;

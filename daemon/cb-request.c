@@ -2,11 +2,11 @@
 /* main thread */
 #include "cb-request.h"
 
+#include "cb-client-fds.h"
 #include "cb-error.h"
 
 #include <gio/gunixfdlist.h>
 #include <glib/gi18n-lib.h>
-#include <unistd.h>
 
 static CbRequest *
 cb_request_new(GDBusMethodInvocation *invocation)
@@ -17,14 +17,14 @@ cb_request_new(GDBusMethodInvocation *invocation)
 	self->invocation = invocation;
 	self->uid = (uid_t) -1;
 	self->stream_fd = -1;
+	self->fds = cb_client_fds_claim(invocation);
 	return self;
 }
 
 GUnixFDList *
 cb_request_get_fds(CbRequest *self)
 {
-	return g_dbus_message_get_unix_fd_list(
-	    g_dbus_method_invocation_get_message(self->invocation));
+	return self->fds;
 }
 
 CbRequest *
@@ -97,8 +97,8 @@ cb_request_free(CbRequest *self)
 		    _("the service dropped the request unanswered"));
 	g_clear_pointer(&self->options, cb_job_options_free);
 	g_strfreev(self->sources);
-	if (self->stream_fd >= 0)
-		close(self->stream_fd);
+	cb_client_fd_close(self->stream_fd);
+	cb_client_fds_release(self->fds);
 	g_clear_pointer(&self->drive, cb_drive_unref);
 	g_free(self->job_path);
 	g_free(self);

@@ -5,6 +5,7 @@
 #include "cb-options.h"
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <sys/types.h>
 
 G_BEGIN_DECLS
@@ -23,6 +24,7 @@ G_BEGIN_DECLS
 
 typedef struct {
 	GDBusMethodInvocation *invocation; /* owned; answered once */
+	GUnixFDList *fds;		   /* the call's fds (cb-client-fds.c) */
 	/* filled in by cb-authority before it decides */
 	uid_t uid;
 	/* NULL-terminated, static strings; empty: the caller's uid decides */
@@ -68,7 +70,7 @@ cb_request_free(CbRequest *self);
 void
 cb_request_return_error(CbRequest *self, const GError *error);
 
-/* the fds the call carried, for "h" arguments; NULL if none */
+/* the fds the call carried, for "h" arguments (maybe empty) */
 GUnixFDList *
 cb_request_get_fds(CbRequest *self);
 

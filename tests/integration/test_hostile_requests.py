@@ -46,6 +46,19 @@ def threads(pid):
     raise AssertionError("no Threads for %d" % pid)
 
 
+def flushing_threads(pid):
+    """The names of the threads of pid waiting in a FUSE flush."""
+    names = []
+    for task in Path("/proc/%d/task" % pid).iterdir():
+        try:
+            if "fuse_flush" in (task / "stack").read_text():
+                names.append((task / "comm").read_text().strip() +
+                             ("(main)" if task.name == str(pid) else ""))
+        except OSError:
+            pass
+    return names
+
+
 def call_async(conn, path, iface, method, params, results, fds=None):
     """Sends a call and files its answer in results: {"reply"} or {"error"}."""
     Gio, GLib = _gio()
@@ -231,32 +244,54 @@ def test_polkit_that_never_answers_starves_nobody(stalled_polkit_daemon, tmp_pat
 
 
 HANGING_FS = r'''
-import errno, os, stat, sys, time
-from fusepy import FUSE, FuseOSError, Operations
+import builtins, errno, os, stat, sys, time
+from fusepy import FUSE, FuseOSError, Operations, fuse_get_context
 
 DATA = b"\0" * 32768 + b"\x01CD001\x01" + b"\0" * 2041
 release = sys.argv[2]
+mode = sys.argv[3]
+
+def hang():
+    while not os.path.exists(release):
+        time.sleep(0.1)
 
 class Hanging(Operations):
-    opened = False
-
     def getattr(self, path, fh=None):
         if path == "/":
             return {"st_mode": stat.S_IFDIR | 0o755, "st_nlink": 2}
         if path != "/image.iso":
             raise FuseOSError(errno.ENOENT)
-        # answered for the lookup that opens it, then never again
+        # answered for the test that opens it, never for the daemon
         # until the test lets go
-        while self.opened and not os.path.exists(release):
-            time.sleep(0.1)
+        if mode == "getattr" and process_of(fuse_get_context()[2]) == target():
+            hang()
         return {"st_mode": stat.S_IFREG | 0o644, "st_nlink": 1, "st_size": len(DATA)}
+
+    def flush(self, path, fh):
+        # every close() of an fd of the file asks this; only the
+        # daemon's are held (the bus daemon closes its copies too)
+        if mode == "flush" and process_of(fuse_get_context()[2]) == target():
+            hang()
+        return 0
+
+def process_of(tid):
+    try:
+        with builtins.open("/proc/%d/status" % tid) as f:
+            for line in f:
+                if line.startswith("Tgid:"):
+                    return int(line.split()[1])
+    except OSError:
+        return -1
+
+def target():
+    try:
+        with builtins.open(release + ".pid") as f:
+            return int(f.read())
+    except OSError:
+        return -1
 
     def readdir(self, path, fh):
         return [".", "..", "image.iso"]
-
-    def open(self, path, flags):
-        self.opened = True
-        return 0
 
     def read(self, path, size, offset, fh):
         return DATA[offset:offset + size]
@@ -265,10 +300,12 @@ FUSE(Hanging(), sys.argv[1], foreground=True, ro=True, attr_timeout=0, entry_tim
 '''
 
 
-@pytest.fixture
-def hanging_fuse(tmp_path):
-    """A FUSE file system whose one file answers getattr only until it is
-    opened: fstat() of its fd then blocks until the test lets go."""
+@pytest.fixture(params=["getattr"])
+def hanging_fuse(request, tmp_path):
+    """A FUSE file system whose one file never answers the daemon's getattr
+    (mode "getattr": fstat() of its fd blocks) or its close()s (mode
+    "flush") until the test lets go; the daemon's pid goes into the file
+    named by release + ".pid"."""
     try:
         import fusepy  # noqa: F401
     except ImportError:
@@ -280,7 +317,7 @@ def hanging_fuse(tmp_path):
     release = tmp_path / "release"
     script = tmp_path / "hanging_fs.py"
     script.write_text(HANGING_FS)
-    proc = subprocess.Popen([PYTHON, str(script), str(mnt), str(release)],
+    proc = subprocess.Popen([PYTHON, str(script), str(mnt), str(release), request.param],
                             stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 10
     while not os.path.ismount(mnt) and time.monotonic() < deadline:
@@ -306,6 +343,7 @@ def test_fstat_that_never_returns_freezes_nothing(cryptburnd, hanging_fuse):
     its fstat() went to the client's file system on the main thread."""
     Gio, GLib = _gio()
     image, release = hanging_fuse
+    Path(str(release) + ".pid").write_text(str(cryptburnd.proc.pid))
     fd = os.open(image, os.O_RDONLY)
     conn = _connect(cryptburnd.bus.address)
     fds = Gio.UnixFDList.new()
@@ -333,6 +371,63 @@ def test_fstat_that_never_returns_freezes_nothing(cryptburnd, hanging_fuse):
     assert any(r.get("error") == ERROR + "Busy" for r in results[1:]), results
     release.touch()
     time.sleep(0.5)
+
+
+@pytest.mark.parametrize("hanging_fuse", ["flush"], indirect=True)
+def test_close_that_never_returns_freezes_nothing(cryptburnd, hanging_fuse):
+    """GDBus closes the fds a message carried when it frees the message,
+    often on the main thread; a close() of a client's FUSE file asks its
+    file system, which may never answer."""
+    Gio, GLib = _gio()
+    image, release = hanging_fuse
+    Path(str(release) + ".pid").write_text(str(cryptburnd.proc.pid))
+    fd = os.open(image, os.O_RDONLY)
+    conn = _connect(cryptburnd.bus.address)
+    results = []
+    # this side's closes would hang too: its lists live until the end
+    keep = []
+    # fds on a property read, on a call refused at once, and on a job
+    for path, iface, method, params in [
+        (MANAGER, "org.freedesktop.DBus.Properties", "Get",
+         GLib.Variant("(ss)", (MANAGER_IFACE, "Version"))),
+        (cryptburnd.drive_paths["disc1"], DRIVE_IFACE, "Eject",
+         GLib.Variant("(a{sv})", ({"bogus": GLib.Variant("b", True)},))),
+        (MANAGER, MANAGER_IFACE, "BurnImage",
+         GLib.Variant("(oha{sv})", (cryptburnd.drive_paths["disc0"], 0,
+                                    {"image-size": GLib.Variant("t", 34816),
+                                     "passphrase-fd": GLib.Variant("h", 1)}))),
+    ]:
+        fds = Gio.UnixFDList.new()
+        fds.append(fd)
+        fds.append(fd)
+        keep.append(fds)
+        call_async(conn, path, iface, method, params, results, fds=fds)
+    pump(results, 3, 30)
+    # every close of those fds by the daemon hangs from now on, also past
+    # the time unclaimed ones are closed. No process is started meanwhile:
+    # it would inherit this test's fd, and its close would hang too
+    deadline = time.monotonic() + 14
+    version = GLib.Variant("(ss)", (MANAGER_IFACE, "Version"))
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        conn.call_sync(BUS_NAME, MANAGER, "org.freedesktop.DBus.Properties", "Get", version,
+                       None, Gio.DBusCallFlags.NONE, 5000, None)
+        conn.call_sync(BUS_NAME, cryptburnd.drive_paths["disc1"], DRIVE_IFACE, "Eject",
+                       GLib.Variant("(a{sv})", ({},)), None, Gio.DBusCallFlags.NONE, 5000,
+                       None)
+        assert time.monotonic() - started < 5
+        time.sleep(1)
+    # the closes did reach the file system, and wait there
+    held = flushing_threads(cryptburnd.proc.pid)
+    release.touch()
+    keep.clear()
+    # the file system may answer the flush of a close it held with an error
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    print("daemon threads held in a FUSE flush: %s" % held)
+    assert held and not any(n.endswith("(main)") for n in held), held
 
 
 # --- point 6: limits that count ---
