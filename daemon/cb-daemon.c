@@ -331,6 +331,13 @@ cb_daemon_start_job(CbDaemon *self, CbJobSpec *spec, GError **error)
 			    CB_DAEMON_MAX_JOBS_PER_UID);
 		return NULL;
 	}
+	if (cb_daemon_count_active_jobs(self) >= CB_DAEMON_MAX_JOBS) {
+		g_set_error(error, CB_ERROR, CB_ERROR_BUSY,
+			    _("too many jobs: the service already runs %u, the most it runs at "
+			      "once; wait for one to end"),
+			    CB_DAEMON_MAX_JOBS);
+		return NULL;
+	}
 	path = g_strdup_printf(CB_DAEMON_ROOT_PATH "/jobs/%u", self->next_job_id);
 	if (spec->drive != NULL && !cb_drive_claim(spec->drive, path, error))
 		return NULL;

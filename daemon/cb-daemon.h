@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "cb-crypto.h"
 #include "cb-drive.h"
 #include "cb-job.h"
 
@@ -13,6 +14,9 @@ G_BEGIN_DECLS
 
 /* bounded input (DESIGN 5) */
 #define CB_DAEMON_MAX_JOBS_PER_UID 8
+/* running jobs of all users together: libgcrypt's locked pool is sized
+ * for this many (cb-crypto.h), and so is the unit's LimitMEMLOCK= */
+#define CB_DAEMON_MAX_JOBS CB_CRYPTO_MAX_JOBS
 /* a finished job stays visible this long, for late watchers */
 #define CB_DAEMON_JOB_LINGER_S 60
 
