@@ -10,9 +10,11 @@ oracle or an independent AES-CBC decryptor, and xorriso."""
 import json
 import os
 import pwd
+import re
 import select
 import subprocess
 import time
+from pathlib import Path
 
 import cbtest
 import pytest
@@ -20,6 +22,7 @@ from daemon_fixtures import BUSCLIENT, ERROR, FAST_KDF
 from dbus_fixtures import PYTHON, TIMEOUT
 from test_weak_formats import check_image
 
+UNIT = Path(__file__).resolve().parents[2] / "systemd" / "cryptburnd.service.in"
 JOBS_PER_USER = 8
 # per user: five luks2, two luks1, one plain. AES-XTS (LUKS) holds more of
 # libgcrypt's locked pool than AES-CBC (plain): 24 jobs of this mix need
@@ -164,6 +167,10 @@ def test_24_jobs_of_3_users_at_once(cryptburnd, cb):
             for r in results.values()}
     assert len(uids) == 3, uids
     print("24 jobs in %.1f s, %d KiB locked while all wrote" % (elapsed, locked_kib))
+    # the unit's LimitMEMLOCK= counts what these hold
+    limit = re.search(r"^LimitMEMLOCK=(\d+)M$", UNIT.read_text(), re.M)
+    assert limit is not None
+    assert locked_kib <= int(limit.group(1)) * 1024
 
     for i, image in outputs.items():
         if formats[i] == "plain":
