@@ -7,9 +7,6 @@
 
 #include <gcrypt.h>
 
-/* enough locked memory for a handful of AES-XTS key schedules */
-#define CB_GCRYPT_SECMEM_BYTES (64 * 1024)
-
 static gpointer
 cb_crypto_init_once(gpointer data)
 {
@@ -19,7 +16,7 @@ cb_crypto_init_once(gpointer data)
 	 * looks, so it does not set the library up differently */
 	if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
 		gcry_control(GCRYCTL_SUSPEND_SECMEM_WARN);
-		gcry_control(GCRYCTL_INIT_SECMEM, CB_GCRYPT_SECMEM_BYTES, 0);
+		gcry_control(GCRYCTL_INIT_SECMEM, CB_CRYPTO_SECMEM_BYTES, 0);
 		gcry_control(GCRYCTL_RESUME_SECMEM_WARN);
 		gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	}

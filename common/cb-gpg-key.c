@@ -5,14 +5,13 @@
 
 #include "cb-armor.h"
 #include "cb-error.h"
+#include "cb-gpg-home.h"
 
 #include <glib/gi18n-lib.h>
 #include <gpgme.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <string.h>
-#include <sys/un.h>
 
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gpgme_ctx_t, gpgme_release, NULL)
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gpgme_data_t, gpgme_data_release, NULL)
@@ -22,7 +21,9 @@ G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gpgme_data_t, gpgme_data_release, NULL)
  * iterations, the most s2k mode 3 can encode (count byte 255). The armor
  * gets no Version or Comment line: cb_armor_set_comments() writes
  * enciso's info there. No keyring and no random seed file: fewer files
- * for nothing, symmetric encryption needs neither. */
+ * for nothing, symmetric encryption needs neither. No agent but the one
+ * cb-gpg-home.c starts: one gpg started itself would detach and outlive
+ * us. */
 static const gchar cb_gpg_key_conf[] = "s2k-mode 3\n"
 				       "s2k-cipher-algo AES256\n"
 				       "s2k-digest-algo SHA512\n"
@@ -31,13 +32,8 @@ static const gchar cb_gpg_key_conf[] = "s2k-mode 3\n"
 				       "no-emit-version\n"
 				       "no-comments\n"
 				       "no-keyring\n"
-				       "no-random-seed-file\n";
-
-/* the longest socket name gpg-agent makes in its home */
-#define CB_GPG_KEY_SOCKET "/S.gpg-agent.browser"
-
-/* how long the agent may take to go after KILLAGENT */
-#define CB_GPG_KEY_AGENT_EXIT_MS 5000
+				       "no-random-seed-file\n"
+				       "no-autostart\n";
 
 static void
 cb_gpg_key_init_library(void)
@@ -62,148 +58,6 @@ cb_gpg_key_fail(gpgme_error_t err, CbError code, const gchar *what, GError **err
 	gpgme_strerror_r(err, reason, sizeof(reason));
 	g_set_error(error, CB_ERROR, code, "%s: %s", what, reason);
 	return FALSE;
-}
-
-/*
- * A private GnuPG home: our gpg.conf, and the sockets of the gpg-agent that
- * gpg starts on its own (gpg 2.1 and later cannot ask for a passphrase
- * without one). The agent detaches itself, so nothing ends it when gpg
- * ends: clearing the home stops it, then removes the directory.
- */
-typedef struct {
-	gchar *path;
-} CbGpgHome;
-
-static gboolean
-cb_gpg_home_gpgconf(const gchar *home, const gchar *arg1, const gchar *arg2, gchar **out)
-{
-	const gchar *gpgconf = "gpgconf";
-	const gchar *argv[] = { NULL, "--homedir", home, arg1, arg2, NULL };
-	gpgme_engine_info_t info = NULL;
-	g_autoptr(GError) error = NULL;
-	gint status = 0;
-
-	/* the gpgconf of the GnuPG that gpgme runs, not just any on PATH */
-	if (gpgme_get_engine_info(&info) != 0)
-		info = NULL;
-	for (; info != NULL; info = info->next) {
-		if (info->protocol == GPGME_PROTOCOL_GPGCONF && info->file_name != NULL) {
-			gpgconf = info->file_name;
-			break;
-		}
-	}
-	argv[0] = gpgconf;
-	if (!g_spawn_sync(NULL, (gchar **) argv, NULL,
-			  G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL |
-			      (out == NULL ? G_SPAWN_STDOUT_TO_DEV_NULL : 0),
-			  NULL, NULL, out, NULL, &status, &error)) {
-		g_debug("cannot run %s %s: %s", gpgconf, arg1, error->message);
-		return FALSE;
-	}
-	return g_spawn_check_wait_status(status, NULL);
-}
-
-static int
-cb_gpg_home_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	/* a socket the exiting agent unlinks itself may be gone already */
-	if (remove(path) != 0 && errno != ENOENT) {
-		g_warning("cannot remove %s: %s", path, g_strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Stops the agent by gpgconf --kill, which sends it KILLAGENT through its
- * socket (gpg-connect-agent --no-autostart: nothing is started if none
- * runs) and is the one way GnuPG documents; the agent is no child of
- * ours, so we cannot signal or reap it ourselves. It unlinks its sockets
- * as the last thing before exiting, so we wait for that. Removing the home
- * is the second line: gpg-agent watches its socket with inotify and quits
- * when it is deleted.
- */
-static void
-cb_gpg_home_clear(CbGpgHome *self)
-{
-	g_autofree gchar *socketdir = NULL;
-	g_autofree gchar *socket = NULL;
-
-	if (self->path == NULL)
-		return;
-
-	/* the sockets are in /run/user/UID/gnupg/d.<hash> when that exists,
-	 * else in the home itself */
-	if (cb_gpg_home_gpgconf(self->path, "--list-dirs", "socketdir", &socketdir))
-		g_strchomp(socketdir);
-	if (socketdir == NULL || *socketdir == '\0') {
-		g_free(socketdir);
-		socketdir = g_strdup(self->path);
-	}
-	socket = g_build_filename(socketdir, "S.gpg-agent", NULL);
-	if (g_file_test(socket, G_FILE_TEST_EXISTS)) {
-		cb_gpg_home_gpgconf(self->path, "--kill", "gpg-agent", NULL);
-		for (gint waited = 0;
-		     waited < CB_GPG_KEY_AGENT_EXIT_MS && g_file_test(socket, G_FILE_TEST_EXISTS);
-		     waited += 10)
-			g_usleep(10 * 1000);
-		if (g_file_test(socket, G_FILE_TEST_EXISTS))
-			g_warning("gpg-agent in %s did not stop", self->path);
-	}
-	if (g_strcmp0(socketdir, self->path) != 0)
-		cb_gpg_home_gpgconf(self->path, "--remove-socketdir", NULL, NULL);
-	(void) nftw(self->path, cb_gpg_home_remove_one, 8, FTW_DEPTH | FTW_PHYS);
-	g_clear_pointer(&self->path, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbGpgHome, cb_gpg_home_clear)
-
-static gboolean
-cb_gpg_home_open(CbGpgHome *self, GError **error)
-{
-	const gchar *runtime = g_getenv("RUNTIME_DIRECTORY");
-	g_autoptr(GError) local = NULL;
-	g_autofree gchar *base = NULL;
-	g_autofree gchar *tmpl = NULL;
-	g_autofree gchar *conf = NULL;
-
-	/* not ~/.gnupg: a service's HOME may be unset or read-only, and the
-	 * user's agent must not see our passphrase. systemd gives a service
-	 * $RUNTIME_DIRECTORY (a list if there are several), elsewhere the
-	 * temporary directory will do */
-	if (runtime != NULL && *runtime != '\0')
-		base = g_strndup(runtime, strcspn(runtime, ":"));
-	else
-		base = g_strdup(g_get_tmp_dir());
-	tmpl = g_build_filename(base, "cb-gpg-XXXXXX", NULL);
-
-	/* gpg-agent puts its sockets here when /run/user/UID is missing, as
-	 * it is for root in a service, and a socket's name has to fit
-	 * sockaddr_un */
-	if (strlen(tmpl) + strlen(CB_GPG_KEY_SOCKET) >=
-	    sizeof(((struct sockaddr_un *) NULL)->sun_path)) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    _("the directory %s is too long a path for gpg-agent's sockets; set "
-			      "TMPDIR to a shorter one"),
-			    base);
-		return FALSE;
-	}
-	if (g_mkdtemp_full(tmpl, 0700) == NULL) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    _("cannot create a private GnuPG home in %s: %s"), base,
-			    g_strerror(errno));
-		return FALSE;
-	}
-	self->path = g_steal_pointer(&tmpl);
-
-	conf = g_build_filename(self->path, "gpg.conf", NULL);
-	if (!g_file_set_contents_full(conf, cb_gpg_key_conf, -1, G_FILE_SET_CONTENTS_NONE, 0600,
-				      &local)) {
-		g_set_error(error, CB_ERROR, CB_ERROR_FAILED,
-			    _("cannot write the private GnuPG configuration: %s"), local->message);
-		return FALSE;
-	}
-	return TRUE;
 }
 
 typedef struct {
@@ -301,7 +155,7 @@ cb_gpg_key_encrypt(const CbSecret *key_text, const CbSecret *passphrase, GError 
 {
 	/* the home first: cleanups run in reverse, so gpgme is done with gpg
 	 * before the agent is stopped and the home removed */
-	g_auto(CbGpgHome) home = { NULL };
+	g_auto(CbGpgHome) home = CB_GPG_HOME_INIT;
 	CbGpgPassphrase pp = { .passphrase = passphrase };
 	g_auto(gpgme_ctx_t) ctx = NULL;
 	g_auto(gpgme_data_t) plain = NULL;
@@ -319,7 +173,8 @@ cb_gpg_key_encrypt(const CbSecret *key_text, const CbSecret *passphrase, GError 
 	}
 	if (!cb_gpg_key_check_passphrase(passphrase, error))
 		return NULL;
-	if (!cb_gpg_home_open(&home, error))
+	cb_gpg_key_init_library();
+	if (!cb_gpg_home_open(&home, cb_gpg_key_conf, error))
 		return NULL;
 	ctx = cb_gpg_key_new_context(&home, &pp, error);
 	if (ctx == NULL)
@@ -464,7 +319,7 @@ cb_gpg_key_decrypt(GBytes *armored, const CbSecret *passphrase, GError **error)
 {
 	/* declared in the order they must go away in reverse: the data
 	 * objects that call into the sink, the context, the home last */
-	g_auto(CbGpgHome) home = { NULL };
+	g_auto(CbGpgHome) home = CB_GPG_HOME_INIT;
 	CbGpgPassphrase pp = { .passphrase = passphrase };
 	g_auto(CbGpgSink) sink = { NULL };
 	g_auto(gpgme_ctx_t) ctx = NULL;
@@ -486,7 +341,8 @@ cb_gpg_key_decrypt(GBytes *armored, const CbSecret *passphrase, GError **error)
 	sink.secret = cb_secret_new(sink.capacity, error);
 	if (sink.secret == NULL)
 		return NULL;
-	if (!cb_gpg_home_open(&home, error))
+	cb_gpg_key_init_library();
+	if (!cb_gpg_home_open(&home, cb_gpg_key_conf, error))
 		return NULL;
 	ctx = cb_gpg_key_new_context(&home, &pp, error);
 	if (ctx == NULL)

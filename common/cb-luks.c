@@ -34,6 +34,15 @@ cb_luks_log_cb(int level, const char *msg, void *usrptr)
 	g_debug("libcryptsetup: %s", line);
 }
 
+/* libcryptsetup makes no promise of thread safety: its crypto backend is
+ * set up behind an unlocked static flag (crypt_backend_init()) and the log
+ * callback of the NULL context is global. The daemon runs each job on its
+ * own thread, so every function here that holds a crypt_device holds this
+ * lock for the device's whole life (declared first, so released last).
+ * It also keeps to one the Argon2 runs at a time, each of which may take
+ * up to a GiB of memory: 32 jobs at once would not fit. */
+static GMutex cb_luks_lock;
+
 static void
 cb_luks_init_library(void)
 {
@@ -134,6 +143,7 @@ cb_luks_format(const CbLuksLayout *layout,
 	       CbMemFile *file,
 	       GError **error)
 {
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&cb_luks_lock);
 	g_autoptr(GString) last_error = g_string_new(NULL);
 	g_autoptr(CbCryptDevice) cd = NULL;
 	struct crypt_pbkdf_type pbkdf = *crypt_get_pbkdf_default(layout->crypt_type);
@@ -247,6 +257,7 @@ cb_luks_update_metadata(const CbLuksLayout *layout,
 			const CbMetadata *metadata,
 			GError **error)
 {
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&cb_luks_lock);
 	g_autoptr(GString) last_error = g_string_new(NULL);
 	g_autoptr(CbCryptDevice) cd = NULL;
 	g_auto(CbMemFile) file = { .fd = -1 };
@@ -278,6 +289,7 @@ cb_luks_update_metadata(const CbLuksLayout *layout,
 GBytes *
 cb_luks_header_backup(const gchar *path, GError **error)
 {
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&cb_luks_lock);
 	g_autoptr(GString) last_error = g_string_new(NULL);
 	g_autoptr(CbCryptDevice) cd = NULL;
 	g_autofree gchar *dir = NULL;
@@ -340,6 +352,7 @@ cb_luks_probe(const CbFormatDesc *desc,
 	      CbImageInfo *info,
 	      GError **error)
 {
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&cb_luks_lock);
 	g_autoptr(GString) last_error = g_string_new(NULL);
 	g_autoptr(CbCryptDevice) cd = NULL;
 	struct crypt_pbkdf_type pbkdf = { 0 };

@@ -189,9 +189,18 @@ cb_passphrase_prompt(const gchar *prompt, gboolean confirm, GError **error)
 	return g_steal_pointer(&first);
 }
 
+/* libpwquality's dictionary check is cracklib's FascistCheck(), which
+ * keeps the open dictionary in static variables: two threads checking at
+ * once fail with "error loading dictionary" (issue 13, 24 jobs at once).
+ * One lock for all of libpwquality, which settings and config reading
+ * share with the check; callers are the daemon's job threads and the
+ * dialog's main thread. */
+static GMutex cb_passphrase_pwquality_lock;
+
 gint
 cb_passphrase_score(const gchar *text, gchar **reason)
 {
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&cb_passphrase_pwquality_lock);
 	pwquality_settings_t *settings = pwquality_default_settings();
 	void *aux = NULL;
 	int rc;

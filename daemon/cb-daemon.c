@@ -377,6 +377,13 @@ cb_daemon_start_job(CbDaemon *self, CbJobSpec *spec, GError **error)
 			    CB_DAEMON_MAX_JOBS_PER_UID);
 		return NULL;
 	}
+	if (cb_daemon_count_active_jobs(self) >= CB_DAEMON_MAX_JOBS) {
+		g_set_error(error, CB_ERROR, CB_ERROR_BUSY,
+			    _("too many jobs: the service already runs %u, the most it runs at "
+			      "once; wait for one to end"),
+			    CB_DAEMON_MAX_JOBS);
+		return NULL;
+	}
 	if (!cb_daemon_count_submission(self, spec->uid, error))
 		return NULL;
 	path = g_strdup_printf(CB_DAEMON_ROOT_PATH "/jobs/%u", self->next_job_id);

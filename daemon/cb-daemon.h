@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cb-authority.h"
+#include "cb-crypto.h"
 #include "cb-drive.h"
 #include "cb-job.h"
 
@@ -16,6 +17,9 @@ G_BEGIN_DECLS
 #define CB_DAEMON_MAX_JOBS_PER_UID 8
 /* started in any minute, finished or not: a finished job lingers */
 #define CB_DAEMON_MAX_JOBS_PER_UID_PER_MINUTE 30
+/* running jobs of all users together: libgcrypt's locked pool is sized
+ * for this many (cb-crypto.h), and so is the unit's LimitMEMLOCK= */
+#define CB_DAEMON_MAX_JOBS CB_CRYPTO_MAX_JOBS
 /* a finished job stays visible this long, for late watchers */
 #define CB_DAEMON_JOB_LINGER_S 60
 

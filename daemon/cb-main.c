@@ -13,6 +13,7 @@
 #include "cb-crypto.h"
 #include "cb-daemon.h"
 #include "cb-error.h"
+#include "cb-gpg-home.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -282,6 +283,10 @@ cb_main_run(int argc, char **argv, const CbDriveBackend *backend)
 	    reader_path != NULL ? g_strdup(reader_path) : g_strdup(LIBEXECDIR "/cryptburn-reader");
 
 	cb_drive_backend_install(backend);
+	/* a cryptburnd killed during a loop-aes job left its GnuPG home (its
+	 * agent died with it); under systemd, RuntimeDirectory= goes with the
+	 * service anyway */
+	cb_gpg_home_remove_stale();
 	if (!cb_crypto_init(&error) || !cb_burner_init(&error)) {
 		g_printerr("cryptburnd: %s\n", error->message);
 		g_strfreev(config.test_drives);

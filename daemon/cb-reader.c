@@ -60,6 +60,7 @@ typedef struct {
 	gid_t gid;
 	gid_t *groups;
 	gsize n_groups;
+	pid_t daemon; /* getpid() before the fork */
 } CbReaderCreds;
 
 struct _CbReader {
@@ -184,20 +185,32 @@ cb_reader_child_setup(gpointer data)
 	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		cb_reader_child_fail();
-	if (!creds->change)
-		return;
-	/* groups and gid first: once the uid is the caller's, changing them
-	 * is no longer allowed */
-	if (setgroups(creds->n_groups, creds->groups) != 0 ||
-	    setresgid(creds->gid, creds->gid, creds->gid) != 0 ||
-	    setresuid(creds->uid, creds->uid, creds->uid) != 0)
-		cb_reader_child_fail();
-	/* believe the kernel, not the return values */
-	if (getresuid(&ruid, &euid, &suid) != 0 || ruid != creds->uid || euid != creds->uid ||
-	    suid != creds->uid || getresgid(&rgid, &egid, &sgid) != 0 || rgid != creds->gid ||
-	    egid != creds->gid || sgid != creds->gid || getgroups(0, NULL) != (int) creds->n_groups)
-		cb_reader_child_fail();
-	if (creds->uid != 0 && setresuid(0, 0, 0) == 0)
+	if (creds->change) {
+		/* groups and gid first: once the uid is the caller's, changing
+		 * them is no longer allowed */
+		if (setgroups(creds->n_groups, creds->groups) != 0 ||
+		    setresgid(creds->gid, creds->gid, creds->gid) != 0 ||
+		    setresuid(creds->uid, creds->uid, creds->uid) != 0)
+			cb_reader_child_fail();
+		/* believe the kernel, not the return values */
+		if (getresuid(&ruid, &euid, &suid) != 0 || ruid != creds->uid ||
+		    euid != creds->uid || suid != creds->uid ||
+		    getresgid(&rgid, &egid, &sgid) != 0 || rgid != creds->gid ||
+		    egid != creds->gid || sgid != creds->gid ||
+		    getgroups(0, NULL) != (int) creds->n_groups)
+			cb_reader_child_fail();
+		if (creds->uid != 0 && setresuid(0, 0, 0) == 0)
+			cb_reader_child_fail();
+	}
+	/* a daemon killed with SIGKILL (or crashed) takes its readers along:
+	 * nobody would read their output or wait for them. Set after the
+	 * switch, as changing the euid clears it; a daemon that died before
+	 * this line left us to another parent, hence the getppid() check. The
+	 * signal follows the thread that forked, the job's worker, which
+	 * frees its reader before it ends (cb-job-work.c). The kernel sends
+	 * it with the daemon's rights: as root, CAP_KILL lets it reach a
+	 * reader of another uid. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != creds->daemon)
 		cb_reader_child_fail();
 }
 
@@ -372,6 +385,7 @@ cb_reader_spawn(const gchar *reader_path,
 	if (self->request == NULL)
 		return NULL;
 	ok = cb_reader_lookup_user(uid, &creds, error);
+	creds.daemon = getpid();
 	groups = creds.groups;
 	if (!ok)
 		return NULL;

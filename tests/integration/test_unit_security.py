@@ -132,3 +132,48 @@ def test_activation_file_matches_the_unit(builddir, unit):
     assert activation["Exec"] == service["ExecStart"]
     assert activation["User"] == ["root"]
     assert activation["SystemdService"] == [unit.name]
+
+
+# what the unit's comment on LimitMEMLOCK= counts besides libgcrypt's pool:
+# the CbSecret pages a job has while it starts, and libcryptsetup's locked
+# copies, one job at a time
+SECRET_BYTES_PER_JOB = 64 * 1024
+CRYPTSETUP_BYTES = 512 * 1024
+# SIGTERM stops the service within this (issue 13); systemd waits twice it
+STOP_AFTER_SIGTERM_S = 5
+
+
+def c_define(path, name):
+    """The value of #define NAME in a header, the names it uses expanded."""
+    text = path.read_text()
+    m = re.search(r"^#define %s (.+)$" % name, text, re.M)
+    assert m is not None, "no #define %s in %s" % (name, path)
+    value = m.group(1)
+    for other in re.findall(r"\bCB_[A-Z_]+\b", value):
+        value = value.replace(other, str(c_define(path, other)))
+    return eval(value, {"__builtins__": {}})
+
+
+def size_bytes(text):
+    m = re.fullmatch(r"(\d+)([KMG]?)", text)
+    assert m is not None, text
+    return int(m.group(1)) * {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2)]
+
+
+def test_limits_fit_the_daemon(unit):
+    """LimitMEMLOCK= holds the secrets of as many jobs as the daemon runs
+    at once, and TimeoutStopSec= gives SIGTERM its time, but not 90 s."""
+    service = parse(unit, "Service")
+    crypto = REPO / "common" / "cb-crypto.h"
+    daemon_h = (REPO / "daemon" / "cb-daemon.h").read_text()
+    assert re.search(r"^#define CB_DAEMON_MAX_JOBS CB_CRYPTO_MAX_JOBS$", daemon_h, re.M)
+    jobs = c_define(crypto, "CB_CRYPTO_MAX_JOBS")
+    pool = c_define(crypto, "CB_CRYPTO_SECMEM_BYTES")
+    assert pool >= jobs * c_define(crypto, "CB_CRYPTO_SECMEM_PER_JOB")
+    need = pool + jobs * SECRET_BYTES_PER_JOB + CRYPTSETUP_BYTES
+    limit = size_bytes(service["LimitMEMLOCK"][-1])
+    assert need <= limit <= 2 * need, (need, limit)
+
+    m = re.fullmatch(r"(\d+)s", service["TimeoutStopSec"][-1])
+    assert m is not None, service["TimeoutStopSec"]
+    assert STOP_AFTER_SIGTERM_S < int(m.group(1)) <= 2 * STOP_AFTER_SIGTERM_S
