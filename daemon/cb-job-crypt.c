@@ -104,7 +104,8 @@ cb_job_get_passphrase(CbJob *self, gboolean reuse, GError **error)
 	g_autoptr(CbSecret) passphrase = NULL;
 
 	if (options->passphrase_fd >= 0) {
-		passphrase = cb_passphrase_read_fd(options->passphrase_fd, error);
+		CbFdWait wait = { .cancellable = self->cancellable, .stall_s = CB_FD_WAIT_STALL_S };
+		passphrase = cb_passphrase_read_fd_waiting(options->passphrase_fd, &wait, error);
 	} else if (options->agent != NULL) {
 		cb_job_set_state(self, CB_JOB_STATE_WAITING_FOR_PASSPHRASE);
 		passphrase =

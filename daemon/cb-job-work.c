@@ -147,7 +147,10 @@ cb_job_write_image(CbJob *self, CbJobCrypt *crypt, GError **error)
 	const CbFormatDesc *desc = cb_format_lookup(self->spec.options->format, error);
 	g_autoptr(CbReader) reader = NULL;
 	g_autoptr(CbPipeline) pipeline = NULL;
-	CbJobSink sink = { .fd = self->spec.stream_fd, .count_for = self, .spool_fd = -1 };
+	CbFdWait wait = { .cancellable = self->cancellable, .stall_s = CB_FD_WAIT_STALL_S };
+	CbJobSink sink = {
+		.fd = self->spec.stream_fd, .wait = &wait, .count_for = self, .spool_fd = -1
+	};
 	guint64 size = 0;
 	guint64 total;
 
