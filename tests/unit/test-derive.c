@@ -7,7 +7,7 @@
 
 /* pbkdf2 iterations that take a few seconds here: long enough to cancel
  * in the middle, short enough to wait for the abandoned thread */
-#define SLOW_PBKDF2 3000000
+#define SLOW_PBKDF2 1500000
 
 static CbSecret *
 passphrase(const gchar *text)
