@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * cb_fd_source_new() runs wherever a job is set up; cb_fd_source_read()
- * on the job's worker thread, as the pipeline's source. Reads block: the
- * fd comes from another program (a pipe over D-Bus), so it may also be
- * non-blocking, which a poll() turns back into a blocking read.
+ * on the job's worker thread, as the pipeline's source. The fd comes from
+ * another program (a pipe over D-Bus): with a CbFdWait it is made
+ * non-blocking and every wait for it is one the job's Cancel ends, with a
+ * limit on how long the program may send nothing (cb-fd-wait.h); without
+ * one, a poll() turns a non-blocking fd back into a blocking read.
  *
  * The size must be settled before the first byte goes out (SAO/DAO
  * writing and the capacity check need it), so a pipe of unknown length is
@@ -16,6 +18,7 @@
 #include "cb-fd-source.h"
 
 #include "cb-error.h"
+#include "cb-fd-wait.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -39,6 +42,9 @@
 
 struct _CbFdSource {
 	int fd;
+	CbFdWait wait;
+	gboolean has_wait;
+	gint saved_flags;  /* the fd's own, put back when done; -1: untouched */
 	guint64 data_size; /* bytes the stream must deliver */
 	guint64 size;	   /* data_size padded to a whole sector */
 	guint64 done;	   /* bytes handed out, padding included */
@@ -50,33 +56,43 @@ struct _CbFdSource {
 	gboolean size_from_pvd;
 };
 
+static gboolean
+cb_fd_source_read_error(GError **error)
+{
+	g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read the image stream: %s"),
+		    g_strerror(errno));
+	return FALSE;
+}
+
 /* one read(), retried on EINTR and waited for on a non-blocking fd */
 static gssize
-cb_fd_source_read_once(int fd, guint8 *buf, gsize len)
+cb_fd_source_read_once(CbFdSource *self, guint8 *buf, gsize len, GError **error)
 {
 	for (;;) {
-		gssize n = read(fd, buf, len);
+		gssize n = read(self->fd, buf, len);
 		if (n >= 0)
 			return n;
 		if (errno == EAGAIN) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			if (!cb_fd_wait_for(self->has_wait ? &self->wait : NULL, self->fd, POLLIN,
+					    CB_ERROR_SOURCE, _("the image stream"), error))
 				return -1;
 			continue;
 		}
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			cb_fd_source_read_error(error);
 			return -1;
+		}
 	}
 }
 
 /* reads until buf is full or the stream ends; -1 on an error */
 static gssize
-cb_fd_source_read_full(int fd, guint8 *buf, gsize len)
+cb_fd_source_read_full(CbFdSource *self, guint8 *buf, gsize len, GError **error)
 {
 	gsize got = 0;
 
 	while (got < len) {
-		gssize n = cb_fd_source_read_once(fd, buf + got, len - got);
+		gssize n = cb_fd_source_read_once(self, buf + got, len - got, error);
 		if (n < 0)
 			return -1;
 		if (n == 0)
@@ -84,14 +100,6 @@ cb_fd_source_read_full(int fd, guint8 *buf, gsize len)
 		got += (gsize) n;
 	}
 	return (gssize) got;
-}
-
-static gboolean
-cb_fd_source_read_error(GError **error)
-{
-	g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read the image stream: %s"),
-		    g_strerror(errno));
-	return FALSE;
 }
 
 /* the size a regular file or block device still holds from the current
@@ -155,9 +163,9 @@ cb_fd_source_peek_size(CbFdSource *self, GError **error)
 	guint32 blocks, block_size;
 
 	self->peek = g_malloc(CB_FD_SOURCE_PEEK);
-	n = cb_fd_source_read_full(self->fd, self->peek, CB_FD_SOURCE_PEEK);
+	n = cb_fd_source_read_full(self, self->peek, CB_FD_SOURCE_PEEK, error);
 	if (n < 0)
-		return cb_fd_source_read_error(error);
+		return FALSE;
 	self->peek_len = (gsize) n;
 	pvd = self->peek + CB_FD_SOURCE_PVD_OFFSET;
 	/* type 1, "CD001", version 1 */
@@ -185,9 +193,22 @@ cb_fd_source_peek_size(CbFdSource *self, GError **error)
 CbFdSource *
 cb_fd_source_new(int fd, guint64 size, GError **error)
 {
+	return cb_fd_source_new_waiting(fd, size, NULL, error);
+}
+
+CbFdSource *
+cb_fd_source_new_waiting(int fd, guint64 size, const CbFdWait *wait, GError **error)
+{
 	g_autoptr(CbFdSource) self = g_new0(CbFdSource, 1);
 
 	self->fd = fd;
+	self->saved_flags = -1;
+	if (wait != NULL) {
+		self->wait = *wait;
+		self->has_wait = TRUE;
+	}
+	if (!cb_fd_wait_prepare(wait, fd, &self->saved_flags, error))
+		return NULL;
 	self->data_size = size;
 	if (self->data_size == 0 && !cb_fd_source_stat_size(fd, &self->data_size, error))
 		return NULL;
@@ -203,6 +224,7 @@ cb_fd_source_free(CbFdSource *self)
 {
 	if (self == NULL)
 		return;
+	cb_fd_wait_restore(self->fd, self->saved_flags);
 	g_free(self->peek);
 	g_free(self);
 }
@@ -250,9 +272,9 @@ cb_fd_source_check_end(CbFdSource *self, GError **error)
 		self->peek_pos = self->peek_len;
 	}
 	for (;;) {
-		gssize n = cb_fd_source_read_once(self->fd, probe, sizeof(probe));
+		gssize n = cb_fd_source_read_once(self, probe, sizeof(probe), error);
 		if (n < 0)
-			return cb_fd_source_read_error(error);
+			return FALSE;
 		if (n == 0)
 			return TRUE;
 		extra += (guint64) n;
@@ -272,11 +294,9 @@ cb_fd_source_read_data(CbFdSource *self, guint8 *buf, gsize len, GError **error)
 		memcpy(buf, self->peek + self->peek_pos, from_peek);
 		self->peek_pos += from_peek;
 	}
-	n = cb_fd_source_read_full(self->fd, buf + from_peek, len - from_peek);
-	if (n < 0) {
-		cb_fd_source_read_error(error);
+	n = cb_fd_source_read_full(self, buf + from_peek, len - from_peek, error);
+	if (n < 0)
 		return -1;
-	}
 	return (gssize) from_peek + n;
 }
 

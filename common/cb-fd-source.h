@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include "cb-fd-wait.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +19,11 @@ typedef struct _CbFdSource CbFdSource;
  * fd stays the caller's. */
 CbFdSource *
 cb_fd_source_new(int fd, guint64 size, GError **error);
+/* the same for a client's fd: every wait for it ends on wait's
+ * cancellable (CB_ERROR_CANCELLED) or after its stall limit
+ * (CB_ERROR_SOURCE); wait is copied, its cancellable borrowed */
+CbFdSource *
+cb_fd_source_new_waiting(int fd, guint64 size, const CbFdWait *wait, GError **error);
 void
 cb_fd_source_free(CbFdSource *self);
 /* the padded size the pipeline will see, a multiple of 2048 */

@@ -15,6 +15,21 @@ cb_metadata_new(void)
 	return self;
 }
 
+CbMetadata *
+cb_metadata_copy(const CbMetadata *self)
+{
+	CbMetadata *copy = g_new0(CbMetadata, 1);
+
+	copy->serial = g_strdup(self->serial);
+	copy->volume_id = g_strdup(self->volume_id);
+	copy->created = self->created != NULL ? g_date_time_ref(self->created) : NULL;
+	copy->version = g_strdup(self->version);
+	copy->checksum_type = g_strdup(self->checksum_type);
+	copy->checksum = g_strdup(self->checksum);
+	copy->checksum_size = self->checksum_size;
+	return copy;
+}
+
 void
 cb_metadata_free(CbMetadata *self)
 {

@@ -28,6 +28,9 @@ typedef struct {
 /* a fresh record: created now (UTC), this program's version */
 CbMetadata *
 cb_metadata_new(void);
+/* a record of its own, for another thread */
+CbMetadata *
+cb_metadata_copy(const CbMetadata *self);
 void
 cb_metadata_free(CbMetadata *self);
 /* "2026-11-23T12:50:20Z" */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -159,12 +160,28 @@ cb_output_open(const gchar *path, gboolean force, guint64 expected_size, GError 
 gboolean
 cb_output_write_fd(int fd, const gchar *what, const guint8 *buf, gsize len, GError **error)
 {
+	return cb_output_write_fd_waiting(fd, what, buf, len, NULL, error);
+}
+
+gboolean
+cb_output_write_fd_waiting(
+    int fd, const gchar *what, const guint8 *buf, gsize len, const CbFdWait *wait, GError **error)
+{
+	/* again on every call: cheap, and no caller can forget it */
+	if (!cb_fd_wait_prepare(wait, fd, NULL, error))
+		return FALSE;
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0) {
 			int err = errno;
 			if (err == EINTR)
 				continue;
+			if (err == EAGAIN) {
+				if (!cb_fd_wait_for(wait, fd, POLLOUT, CB_ERROR_OUTPUT, what,
+						    error))
+					return FALSE;
+				continue;
+			}
 			if (err == ENOSPC || err == EDQUOT)
 				g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE,
 					    _("out of space writing %s: %s"), what,

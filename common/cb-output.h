@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include "cb-fd-wait.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +28,12 @@ cb_output_write(CbOutput *self, const guint8 *buf, gsize len, GError **error);
  * CB_ERROR_NO_SPACE, anything else CB_ERROR_OUTPUT, naming what */
 gboolean
 cb_output_write_fd(int fd, const gchar *what, const guint8 *buf, gsize len, GError **error);
+/* the same on a client's fd, made non-blocking: a wait for room in it ends
+ * on wait's cancellable (CB_ERROR_CANCELLED) or its stall limit
+ * (CB_ERROR_OUTPUT); NULL waits as a blocking write would */
+gboolean
+cb_output_write_fd_waiting(
+    int fd, const gchar *what, const guint8 *buf, gsize len, const CbFdWait *wait, GError **error);
 /* writes buf again at offset 0: a header that records what only the
  * finished payload tells (its checksum); not on standard output */
 gboolean

@@ -2,6 +2,7 @@
 #include "cb-passphrase.h"
 
 #include "cb-error.h"
+#include "cb-fd-wait.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -19,9 +20,11 @@
  * holds a copy, and nothing past the first line is consumed. With a
  * wait_mask, each byte is waited for with ppoll() under that mask, so a
  * signal blocked everywhere else can only arrive while we wait, and is
- * never lost between a check and a read. */
+ * never lost between a check and a read. With a wait, fd is non-blocking
+ * and each byte that is not there yet is waited for with cb_fd_wait_for(). */
 static CbSecret *
-cb_passphrase_read_line_masked(int fd, const gchar *what, const sigset_t *wait_mask, GError **error)
+cb_passphrase_read_line_masked(
+    int fd, const gchar *what, const sigset_t *wait_mask, const CbFdWait *wait, GError **error)
 {
 	g_autoptr(CbSecret) secret = cb_secret_new(CB_PASSPHRASE_MAX, error);
 
@@ -46,6 +49,11 @@ cb_passphrase_read_line_masked(int fd, const gchar *what, const sigset_t *wait_m
 			}
 		}
 		n = read(fd, &c, 1);
+		if (n < 0 && errno == EAGAIN && wait != NULL) {
+			if (!cb_fd_wait_for(wait, fd, POLLIN, CB_ERROR_PASSPHRASE, what, error))
+				return NULL;
+			continue;
+		}
 		if (n < 0 && errno == EINTR) {
 			g_set_error(error, CB_ERROR, CB_ERROR_CANCELLED, _("interrupted"));
 			return NULL;
@@ -75,7 +83,7 @@ cb_passphrase_read_line_masked(int fd, const gchar *what, const sigset_t *wait_m
 static CbSecret *
 cb_passphrase_read_line(int fd, const gchar *what, GError **error)
 {
-	return cb_passphrase_read_line_masked(fd, what, NULL, error);
+	return cb_passphrase_read_line_masked(fd, what, NULL, NULL, error);
 }
 
 CbSecret *
@@ -97,14 +105,28 @@ cb_passphrase_read_file(const gchar *path, GError **error)
 CbSecret *
 cb_passphrase_read_fd(int fd, GError **error)
 {
+	return cb_passphrase_read_fd_waiting(fd, NULL, error);
+}
+
+CbSecret *
+cb_passphrase_read_fd_waiting(int fd, const CbFdWait *wait, GError **error)
+{
 	g_autofree gchar *what = g_strdup_printf("file descriptor %d", fd);
+	CbSecret *secret;
+	gint saved_flags;
 
 	if (fcntl(fd, F_GETFD) < 0) {
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE,
 			    _("cannot read the passphrase: file descriptor %d is not open"), fd);
 		return NULL;
 	}
-	return cb_passphrase_read_line(fd, what, error);
+	if (!cb_fd_wait_prepare(wait, fd, &saved_flags, error))
+		return NULL;
+	secret = cb_passphrase_read_line_masked(fd, what, NULL, wait, error);
+	/* the client may have given its terminal or standard input, which
+	 * its shell shares */
+	cb_fd_wait_restore(fd, saved_flags);
+	return secret;
 }
 
 static void
@@ -150,7 +172,8 @@ cb_passphrase_ask(int tty, const gchar *prompt, GError **error)
 		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE, _("cannot use the terminal: %s"),
 			    g_strerror(errno));
 	} else {
-		secret = cb_passphrase_read_line_masked(tty, "the terminal", &wait_mask, error);
+		secret =
+		    cb_passphrase_read_line_masked(tty, "the terminal", &wait_mask, NULL, error);
 		tcsetattr(tty, TCSAFLUSH, &saved);
 		if (secret == NULL && write(tty, "\n", 1) < 0)
 			g_debug("cannot finish the prompt line");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "cb-fd-wait.h"
 #include "cb-secret.h"
 
 G_BEGIN_DECLS
@@ -14,6 +15,10 @@ cb_passphrase_read_file(const gchar *path, GError **error);
 /* the first line read from fd, which is not closed */
 CbSecret *
 cb_passphrase_read_fd(int fd, GError **error);
+/* the same from a client's fd: waits for it end on wait's cancellable
+ * (CB_ERROR_CANCELLED) or its stall limit (CB_ERROR_PASSPHRASE) */
+CbSecret *
+cb_passphrase_read_fd_waiting(int fd, const CbFdWait *wait, GError **error);
 /* asks on the controlling terminal without echo; twice if confirm */
 CbSecret *
 cb_passphrase_prompt(const gchar *prompt, gboolean confirm, GError **error);

@@ -81,6 +81,22 @@ cb_burn_strategy_set_speed(CbBurn *self, const CbBurnOptions *options)
 	burn_drive_set_speed(self->drive, 0, (int) MIN(options->speed_kbs, G_MAXINT));
 }
 
+/* libburn 1.5.4 throttles a stdio drive where it syncs, by default every
+ * 16 MiB: it writes 16 MiB at once, then sleeps for them in one usleep()
+ * that a cancel cannot cut short (4 s at 4000 kB/s). Syncing every MiB
+ * makes the sleeps, and the wait for a Cancel, a sixteenth; only for a
+ * throttled test drive, which stands in for a slow disc anyway */
+#define CB_BURN_STDIO_THROTTLED_SYNC_BLOCKS 512
+
+static void
+cb_burn_strategy_set_stdio_rhythm(CbBurn *self,
+				  struct burn_write_opts *opts,
+				  const CbBurnOptions *options)
+{
+	if (self->is_stdio && options->speed_kbs > 0 && !options->simulate)
+		burn_write_opts_set_stdio_fsync(opts, CB_BURN_STDIO_THROTTLED_SYNC_BLOCKS);
+}
+
 static gboolean
 cb_burn_strategy_set_stream_recording(CbBurn *self, struct burn_write_opts *opts)
 {
@@ -152,6 +168,7 @@ cb_burn_strategy_choose(CbBurn *self,
 	if (!cb_burn_strategy_check_simulate(self, options, error))
 		return FALSE;
 	cb_burn_strategy_set_speed(self, options);
+	cb_burn_strategy_set_stdio_rhythm(self, opts, options);
 	burn_write_opts_set_simulate(opts, options->simulate ? 1 : 0);
 	strategy->stream_recording = cb_burn_strategy_set_stream_recording(self, opts);
 	strategy->underrun_proof = burn_write_opts_set_underrun_proof(opts, 1) == 1;

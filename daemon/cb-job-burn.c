@@ -70,6 +70,7 @@ cb_job_plain_open_image(
     CbJob *self, CbJobPlain *plain, gboolean again, guint64 *size, GError **error)
 {
 	gint fd = self->spec.stream_fd;
+	CbFdWait wait = { .cancellable = self->cancellable, .stall_s = CB_FD_WAIT_STALL_S };
 
 	if (!again)
 		plain->image_start = lseek(fd, 0, SEEK_CUR);
@@ -78,7 +79,8 @@ cb_job_plain_open_image(
 			    g_strerror(errno));
 		return FALSE;
 	}
-	plain->fd_source = cb_fd_source_new(fd, self->spec.options->image_size, error);
+	plain->fd_source =
+	    cb_fd_source_new_waiting(fd, self->spec.options->image_size, &wait, error);
 	if (plain->fd_source == NULL)
 		return FALSE;
 	*size = cb_fd_source_get_size(plain->fd_source);

@@ -4,6 +4,7 @@
 
 #include "cb-agent.h"
 #include "cb-armor.h"
+#include "cb-derive.h"
 #include "cb-error.h"
 #include "cb-format-loop-aes.h"
 #include "cb-passphrase.h"
@@ -104,7 +105,8 @@ cb_job_get_passphrase(CbJob *self, gboolean reuse, GError **error)
 	g_autoptr(CbSecret) passphrase = NULL;
 
 	if (options->passphrase_fd >= 0) {
-		passphrase = cb_passphrase_read_fd(options->passphrase_fd, error);
+		CbFdWait wait = { .cancellable = self->cancellable, .stall_s = CB_FD_WAIT_STALL_S };
+		passphrase = cb_passphrase_read_fd_waiting(options->passphrase_fd, &wait, error);
 	} else if (options->agent != NULL) {
 		cb_job_set_state(self, CB_JOB_STATE_WAITING_FOR_PASSPHRASE);
 		passphrase =
@@ -215,7 +217,7 @@ cb_job_crypt_header_size(CbJob *self, const CbFormatDesc *desc)
 	return self->spec.options->keyfile_fd >= 0 ? 0 : desc->header_size;
 }
 
-/* passphrase, then the header: the slow key derivation */
+/* passphrase, then the header: the slow key derivation (cb-derive.h) */
 gboolean
 cb_job_crypt_make_format(CbJob *self, const CbFormatDesc *desc, CbJobCrypt *crypt, GError **error)
 {
@@ -235,9 +237,9 @@ cb_job_crypt_make_format(CbJob *self, const CbFormatDesc *desc, CbJobCrypt *cryp
 
 	if (passphrase == NULL)
 		return FALSE;
-	if (g_cancellable_set_error_if_cancelled(self->cancellable, error))
-		return FALSE;
-	crypt->format = desc->create(&params, error);
+	/* on a thread of its own: libcryptsetup cannot stop a derivation, and
+	 * a Cancel must end the job and release the drive at once */
+	crypt->format = cb_derive_format(desc, &params, self->cancellable, error);
 	return crypt->format != NULL;
 }
 

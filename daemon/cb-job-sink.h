@@ -19,6 +19,9 @@ G_BEGIN_DECLS
  */
 typedef struct {
 	gint fd;
+	/* the client's output: waits for it end on Cancel or a stall; NULL for
+	 * our own pipe into the drive buffer, which the burn closes to stop us */
+	const CbFdWait *wait;
 	CbJob *count_for;
 	CbBurnRecord *record;
 	gint spool_fd; /* -1: none */
@@ -27,7 +30,7 @@ typedef struct {
 static inline gboolean
 cb_job_sink_write(CbJobSink *sink, const guint8 *buf, gsize len, GError **error)
 {
-	if (!cb_output_write_fd(sink->fd, _("the image"), buf, len, error))
+	if (!cb_output_write_fd_waiting(sink->fd, _("the image"), buf, len, sink->wait, error))
 		return FALSE;
 	if (sink->spool_fd >= 0 &&
 	    !cb_output_write_fd(sink->spool_fd, _("the spool file"), buf, len, error))

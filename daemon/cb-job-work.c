@@ -142,12 +142,14 @@ cb_job_output_checksum(CbJob *self, CbJobCrypt *crypt, CbPipeline *pipeline, GEr
 }
 
 static gboolean
-cb_job_write_image(CbJob *self, CbJobCrypt *crypt, GError **error)
+cb_job_write_image_into(CbJob *self, CbJobCrypt *crypt, const CbFdWait *wait, GError **error)
 {
 	const CbFormatDesc *desc = cb_format_lookup(self->spec.options->format, error);
 	g_autoptr(CbReader) reader = NULL;
 	g_autoptr(CbPipeline) pipeline = NULL;
-	CbJobSink sink = { .fd = self->spec.stream_fd, .count_for = self, .spool_fd = -1 };
+	CbJobSink sink = {
+		.fd = self->spec.stream_fd, .wait = wait, .count_for = self, .spool_fd = -1
+	};
 	guint64 size = 0;
 	guint64 total;
 
@@ -179,6 +181,22 @@ cb_job_write_image(CbJob *self, CbJobCrypt *crypt, GError **error)
 		return FALSE;
 	}
 	return cb_job_output_checksum(self, crypt, pipeline, error);
+}
+
+/* the client's output is non-blocking while we write it, and as it was
+ * after: the client shares its flags, e.g. its standard output */
+static gboolean
+cb_job_write_image(CbJob *self, CbJobCrypt *crypt, GError **error)
+{
+	CbFdWait wait = { .cancellable = self->cancellable, .stall_s = CB_FD_WAIT_STALL_S };
+	gint saved_flags;
+	gboolean ok;
+
+	if (!cb_fd_wait_prepare(&wait, self->spec.stream_fd, &saved_flags, error))
+		return FALSE;
+	ok = cb_job_write_image_into(self, crypt, &wait, error);
+	cb_fd_wait_restore(self->spec.stream_fd, saved_flags);
+	return ok;
 }
 
 static gboolean

@@ -12,6 +12,7 @@
 #include "cb-client-fds.h"
 #include "cb-crypto.h"
 #include "cb-daemon.h"
+#include "cb-derive.h"
 #include "cb-error.h"
 #include "cb-gpg-home.h"
 
@@ -22,6 +23,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #define CB_BUS_NAME "org.cryptburn.CryptBurn1"
 #define CB_DEFAULT_CONFIG SYSCONFDIR "/cryptburn/cryptburnd.conf"
@@ -330,5 +333,14 @@ cb_main_run(int argc, char **argv, const CbDriveBackend *backend)
 	g_dbus_connection_flush_sync(m.bus, NULL, NULL);
 	g_object_unref(m.bus);
 	g_main_loop_unref(m.loop);
+	/* a cancelled job's key derivation cannot be stopped and is not
+	 * waited for (cb-derive.h); exit() would run the libraries'
+	 * destructors under it */
+	if (cb_derive_running() > 0) {
+		g_message("stopping with %u abandoned key derivations unfinished",
+			  cb_derive_running());
+		fflush(NULL);
+		_exit(m.exit_status);
+	}
 	return m.exit_status;
 }

@@ -22,6 +22,17 @@
  * memory: cryptsetup's own ceilings (60 s is generous; 4 GiB is its max) */
 #define CB_OPTIONS_MAX_ITER_TIME 60000
 #define CB_OPTIONS_MAX_PBKDF_MEMORY (4 * 1024 * 1024)
+/* pbkdf-force-iterations skips the benchmark, so nothing else bounds the
+ * derivation's time: libcryptsetup's least (pbkdf2 1000, argon2 4) up to
+ * about a minute at the worst on this 2-core machine. Measured with
+ * cryptsetup luksFormat: pbkdf2-sha256 runs 10 M iterations in 10-15 s;
+ * argon2id takes ~1.3 s per pass over 1 GiB (10 passes over 256 MiB in
+ * 3.3 s, 4 over 1 GiB in 7.6 s), so 10 passes take ~13 s over
+ * libcryptsetup's default 1 GiB and ~50 s over CB_OPTIONS_MAX_PBKDF_MEMORY */
+#define CB_OPTIONS_MIN_PBKDF2_ITERATIONS 1000
+#define CB_OPTIONS_MAX_PBKDF2_ITERATIONS 10000000
+#define CB_OPTIONS_MIN_ARGON2_ITERATIONS 4
+#define CB_OPTIONS_MAX_ARGON2_ITERATIONS 10
 #define CB_OPTIONS_MAX_GRAFT 8192
 
 typedef struct {
@@ -277,6 +288,9 @@ cb_job_options_store(CbJobOptions *self,
 					     CB_OPTIONS_MAX_PBKDF_MEMORY, error);
 	} else if (g_strcmp0(name, "pbkdf-force-iterations") == 0) {
 		self->pbkdf_iterations = g_variant_get_uint32(value);
+		/* the format may come later: its own range is checked after */
+		return cb_option_check_range(name, self->pbkdf_iterations, 1,
+					     CB_OPTIONS_MAX_PBKDF2_ITERATIONS, error);
 	} else if (g_strcmp0(name, "eject") == 0) {
 		self->eject = g_variant_get_boolean(value);
 	} else if (g_strcmp0(name, "simulate") == 0) {
@@ -318,6 +332,31 @@ cb_job_options_store(CbJobOptions *self,
 	return TRUE;
 }
 
+/* a fixed cost is the format's key derivation's: pbkdf2 for luks1,
+ * argon2id for luks2; the others ignore it */
+static gboolean
+cb_job_options_check_iterations(const CbJobOptions *self, const CbFormatDesc *desc, GError **error)
+{
+	guint min = CB_OPTIONS_MIN_PBKDF2_ITERATIONS;
+	guint max = CB_OPTIONS_MAX_PBKDF2_ITERATIONS;
+	const gchar *kdf = "pbkdf2";
+
+	if (g_strcmp0(desc->name, "luks2") == 0) {
+		min = CB_OPTIONS_MIN_ARGON2_ITERATIONS;
+		max = CB_OPTIONS_MAX_ARGON2_ITERATIONS;
+		kdf = "argon2id";
+	} else if (g_strcmp0(desc->name, "luks1") != 0) {
+		return TRUE;
+	}
+	if (self->pbkdf_iterations == 0 ||
+	    (self->pbkdf_iterations >= min && self->pbkdf_iterations <= max))
+		return TRUE;
+	g_set_error(error, CB_ERROR, CB_ERROR_INVALID_OPTION,
+		    _("option “%s” must be 0 or between %u and %u for %s (%s)"),
+		    "pbkdf-force-iterations", min, max, desc->name, kdf);
+	return FALSE;
+}
+
 /* what cannot go together, as cryptburn image refuses it
  * (client/cb-encrypt.c); what depends on the key file's content (reuse) is
  * checked by the job, which reads it */
@@ -356,7 +395,7 @@ cb_job_options_check(const CbJobOptions *self, CbOperation operation, GError **e
 				      "needs “copies” of 2 or more"));
 		return FALSE;
 	}
-	return TRUE;
+	return cb_job_options_check_iterations(self, desc, error);
 }
 
 gboolean
