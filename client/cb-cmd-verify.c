@@ -64,6 +64,10 @@ cb_verify_read_record(const CbVerifyArgs *args, const gchar *path, GError **erro
 	bytes = g_bytes_new_take(g_steal_pointer(&contents), len);
 	info = g_new0(CbImageInfo, 1);
 	if (!cb_loop_aes_read_key_info(bytes, info, &error_local)) {
+		if (!g_error_matches(error_local, CB_ERROR, CB_ERROR_NOT_SUPPORTED)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
 			    _("%s is not a loop-AES key file (an armored GnuPG message)"),
 			    args->keyfile);

@@ -5,9 +5,19 @@ given as an image and an agent whose reply the bus would not carry."""
 
 import os
 
+import pytest
+
 import cbtest
+from crafted_headers import set_loop_aes_comment, set_luks2_token
 from daemon_fixtures import ERROR
-from test_daemon import PASSPHRASE, burn_spec
+from test_daemon import PASSPHRASE, burn_spec, make_tree
+
+
+def loop_aes_image(cb, src):
+    image = cb.path("image.loop-aes")
+    cb.run("image", "-q", "--format", "loop-aes", "--passphrase-file", cb.passfile,
+           "--checksum", "md5", src, "-o", image, check=True)
+    return image
 
 
 def nobody_passfile(daemon):
@@ -39,3 +49,26 @@ def test_burn_unreadable_directory_is_permission_denied(cryptburnd, cb, nobody_d
     _, proc = cb.image(src, output=nobody_dir / "out.luks", passfile=passfile, nobody=True,
                        cwd=nobody_dir, expect=3)
     assert "Permission denied" in proc.stderr.decode(), cbtest.describe(proc)
+
+
+@pytest.mark.parametrize("size", [-5, "-5", 2**63, 1.5e30, "lots"])
+def test_crafted_luks2_checksum_size_is_refused(cb, tmp_path, size):
+    image, _ = cb.image(make_tree(tmp_path / "tree"), extra=["--checksum", "md5"])
+    set_luks2_token(image, checksum_size=size)
+    for command in ("info", "verify"):
+        proc = cb.run(command, image)
+        stderr = proc.stderr.decode()
+        assert proc.returncode == 3, cbtest.describe(proc)
+        assert "18446744073709551611" not in stderr + proc.stdout.decode()
+        assert "checksum covers" in stderr and "not a size" in stderr, stderr
+
+
+@pytest.mark.parametrize("size", [b"-5", b"18446744073709551611", b"12x"])
+def test_crafted_loop_aes_checksum_size_is_refused(cb, tmp_path, size):
+    image = loop_aes_image(cb, make_tree(tmp_path / "tree"))
+    set_loop_aes_comment(image, "checksum-size", size)
+    for command in ("info", "verify"):
+        proc = cb.run(command, image)
+        stderr = proc.stderr.decode()
+        assert proc.returncode == 3, cbtest.describe(proc)
+        assert "“%s”" % size.decode() in stderr and "not a size" in stderr, stderr
