@@ -105,7 +105,8 @@ burner_drain_messages(int *os_errno, gboolean *still_going)
 		g_string_append(errors, text);
 		if (err != 0)
 			g_string_append_printf(errors, ": %s", g_strerror(err));
-		if (os_errno != NULL)
+		/* a later message without an errno does not undo the reason */
+		if (os_errno != NULL && err != 0)
 			*os_errno = err;
 	}
 	return errors != NULL ? g_string_free(g_steal_pointer(&errors), FALSE) : NULL;
@@ -137,12 +138,20 @@ burner_take_messages(gboolean *still_going)
 	return burner_drain_messages(NULL, still_going);
 }
 
-/* "…: libburn's reason" or just "…" */
+/* "…: libburn's reason" or just "…". A stdio drive's file system that
+ * fills up while the image is written (after the space was checked, or
+ * a drive that is a device such as /dev/full) reaches libburn as the
+ * ENOSPC of write(2): that is a full drive, not a failure */
 void
 burner_set_error(GError **error, gint code, const gchar *what)
 {
-	g_autofree gchar *reason = burner_drain_messages(NULL, NULL);
-	if (reason != NULL)
+	int os_errno = 0;
+	g_autofree gchar *reason = burner_drain_messages(&os_errno, NULL);
+
+	if (os_errno == ENOSPC || os_errno == EDQUOT)
+		g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE, _("%s: the drive is full: %s"),
+			    what, reason);
+	else if (reason != NULL)
 		g_set_error(error, CB_ERROR, code, "%s: %s", what, reason);
 	else
 		g_set_error_literal(error, CB_ERROR, code, what);

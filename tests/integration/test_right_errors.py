@@ -9,7 +9,7 @@ import pytest
 
 import cbtest
 from crafted_headers import set_loop_aes_comment, set_luks2_token
-from daemon_fixtures import ERROR
+from daemon_fixtures import ACTIONS, DRIVES, ERROR, ROOT_PATH, Daemon
 from test_daemon import PASSPHRASE, burn_spec, make_tree
 
 
@@ -49,6 +49,44 @@ def test_burn_unreadable_directory_is_permission_denied(cryptburnd, cb, nobody_d
     _, proc = cb.image(src, output=nobody_dir / "out.luks", passfile=passfile, nobody=True,
                        cwd=nobody_dir, expect=3)
     assert "Permission denied" in proc.stderr.decode(), cbtest.describe(proc)
+
+
+@pytest.fixture
+def start_daemon(system_bus, polkitd_mock, tmp_path):
+    """starts cryptburnd with more arguments than the cryptburnd fixture's"""
+    daemons = []
+
+    def start(*extra):
+        daemon = Daemon(system_bus, tmp_path)
+        daemons.append(daemon)
+        daemon.allow(ACTIONS)
+        daemon.start(*extra)
+        return daemon
+
+    try:
+        yield start
+        for daemon in daemons:
+            daemon.stop()
+    finally:
+        for daemon in daemons:
+            if daemon.proc is not None and daemon.proc.poll() is None:
+                daemon.proc.kill()
+                daemon.proc.wait()
+
+
+def test_full_drive_is_a_space_error(start_daemon, cb, tmp_path):
+    """/dev/full as a drive: every write(2) fails with ENOSPC, as a stdio
+    drive's file system filling up while the disc is written (after its
+    free space was checked)"""
+    daemon = start_daemon("--test-drive", "/dev/full:512M")
+    spec = burn_spec(daemon, "disc0", [make_tree(tmp_path / "tree")], passfile=cb.passfile)
+    spec["drive"] = ROOT_PATH + "/drives/test%d" % len(DRIVES)
+    job, done = daemon.submit("BurnFiles", spec)
+    assert "job" in job, job
+    success, name, message = done["completed"]
+    assert not success
+    assert name == ERROR + "NoSpace", done
+    assert "/dev/full" in message and "the drive is full" in message, message
 
 
 @pytest.mark.parametrize("size", [-5, "-5", 2**63, 1.5e30, "lots"])
