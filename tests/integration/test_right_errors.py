@@ -4,12 +4,13 @@ unreadable directory, a full drive, a crafted checksum size, a FIFO
 given as an image and an agent whose reply the bus would not carry."""
 
 import os
+import time
 
 import pytest
 
 import cbtest
 from crafted_headers import set_loop_aes_comment, set_luks2_token
-from daemon_fixtures import ACTIONS, DRIVES, ERROR, ROOT_PATH, Daemon
+from daemon_fixtures import ACTIONS, DRIVES, ERROR, JOB_IFACE, ROOT_PATH, Daemon
 from test_daemon import PASSPHRASE, burn_spec, make_tree
 
 
@@ -110,3 +111,29 @@ def test_crafted_loop_aes_checksum_size_is_refused(cb, tmp_path, size):
         stderr = proc.stderr.decode()
         assert proc.returncode == 3, cbtest.describe(proc)
         assert "“%s”" % size.decode() in stderr and "not a size" in stderr, stderr
+
+
+def test_agent_reply_over_the_bus_limit(start_daemon, tmp_path):
+    """A 40 MiB passphrase: dbus-daemon disconnects the agent that sends
+    it (max_message_size, 32 MiB), and the reply never comes. The agent
+    has a minute, so that a timeout cannot pass for the answer"""
+    cryptburnd = start_daemon("--agent-timeout", "60")
+    started = time.monotonic()
+    spec = burn_spec(cryptburnd, "disc0", [make_tree(tmp_path / "tree")], agent="good")
+    spec["passphrase"] = "x"
+    spec["passphrase_repeat"] = 40 * 1024 * 1024
+    proc, job = cryptburnd.submit_async("BurnFiles", spec)
+    try:
+        assert "job" in job, job
+        state = cryptburnd.wait_state(job["job"], ["failed", "succeeded"], timeout=120)
+        assert "failed" in state, state
+        assert time.monotonic() - started < 50
+        name = cryptburnd.get(job["job"], JOB_IFACE, "ErrorName")
+        message = cryptburnd.get(job["job"], JOB_IFACE, "ErrorMessage")
+        assert "PassphraseRequired" in name, name
+        assert "did not answer" not in message, message
+        assert "size limit (32 MiB" in message and "1024 bytes" in message, message
+    finally:
+        proc.kill()
+        proc.wait()
+    assert cryptburnd.alive()
