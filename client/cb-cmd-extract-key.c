@@ -9,8 +9,12 @@
 #include "cb-format-loop-aes.h"
 #include "cb-luks.h"
 #include "cb-output.h"
+#include "cb-term-escape.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -27,6 +31,17 @@ cb_extract_key_args_clear(CbExtractKeyArgs *args)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbExtractKeyArgs, cb_extract_key_args_clear)
+
+/* an armored block whose comments a crafted image filled with escape
+ * sequences: on a terminal they would set its title or clear it */
+static gboolean
+cb_extract_key_obeyed_by_terminal(GBytes *bytes)
+{
+	g_autofree gchar *text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+	g_autofree gchar *safe = cb_term_escape(text, CB_TERM_ESCAPE_KEEP_NEWLINES);
+
+	return g_strcmp0(text, safe) != 0;
+}
 
 /* the key block, or failing that the LUKS header */
 static GBytes *
@@ -88,6 +103,14 @@ cb_extract_key_execute(const CbExtractKeyArgs *args, GError **error)
 	    memchr(g_bytes_get_data(bytes, NULL), '\0', len) != NULL) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_OUTPUT,
 				    _("the LUKS header backup is binary; write it with -o FILE"));
+		return FALSE;
+	}
+	/* written as it is or not at all: an escaped key block is another one */
+	if (g_strcmp0(output, "-") == 0 && isatty(STDOUT_FILENO) &&
+	    cb_extract_key_obeyed_by_terminal(bytes)) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_OUTPUT,
+				    _("the key block holds control characters that a terminal "
+				      "would act on; write it with -o FILE"));
 		return FALSE;
 	}
 	out = cb_output_open(output, args->force, len, error);

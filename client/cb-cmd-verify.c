@@ -9,6 +9,7 @@
 #include "cb-format-loop-aes.h"
 #include "cb-json.h"
 #include "cb-progress.h"
+#include "cb-term-escape.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -213,8 +214,11 @@ cb_verify_execute(const CbVerifyArgs *args, GError **error)
 			    metadata->checksum_type, actual);
 		return FALSE;
 	}
-	if (!args->json && !args->quiet)
-		g_print(_("%s: checksum matches (%s:%s)\n"), path, metadata->checksum_type, actual);
+	if (!args->json && !args->quiet) {
+		g_autofree gchar *safe_path = cb_term_escape(path, CB_TERM_ESCAPE_FIELD);
+		g_print(_("%s: checksum matches (%s:%s)\n"), safe_path, metadata->checksum_type,
+			actual);
+	}
 	return TRUE;
 }
 
