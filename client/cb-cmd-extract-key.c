@@ -50,10 +50,19 @@ cb_extract_key_read(const gchar *path, GError **error)
 	g_autoptr(GError) loop_aes_error = NULL;
 	g_autoptr(GError) luks_error = NULL;
 	GBytes *bytes;
+	struct stat st;
 
-	if (access(path, R_OK) != 0) {
+	if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
+		int err = errno;
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read %s: %s"), path,
-			    g_strerror(errno));
+			    g_strerror(err));
+		return NULL;
+	}
+	/* as cb_image_info_read(): a FIFO or a terminal would block the read
+	 * (or the open) forever, waiting for a header nobody sends */
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
+			    _("%s is not an image file or a disc"), path);
 		return NULL;
 	}
 	bytes = cb_loop_aes_read_key_area(path, &loop_aes_error);

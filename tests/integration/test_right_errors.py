@@ -113,6 +113,16 @@ def test_crafted_loop_aes_checksum_size_is_refused(cb, tmp_path, size):
         assert "“%s”" % size.decode() in stderr and "not a size" in stderr, stderr
 
 
+def test_extract_key_refuses_a_fifo(cb, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    # before the fix, open() waited for a writer that never comes
+    proc = cb.run("extract-key", fifo, "-o", tmp_path / "key", timeout=30)
+    assert proc.returncode == 7, cbtest.describe(proc)
+    assert "is not an image file or a disc" in proc.stderr.decode()
+    assert not (tmp_path / "key").exists()
+
+
 def test_agent_reply_over_the_bus_limit(start_daemon, tmp_path):
     """A 40 MiB passphrase: dbus-daemon disconnects the agent that sends
     it (max_message_size, 32 MiB), and the reply never comes. The agent
