@@ -3,7 +3,6 @@
 
 #include "cb-error.h"
 #include "cb-pinentry.h"
-#include "cb-term-escape.h"
 #include "cb-tty-prompt.h"
 
 #include <glib/gi18n.h>
@@ -193,8 +192,6 @@ cb_agent_handle_request(CbAgent *self, GDBusMethodInvocation *invocation)
 	const gchar *message;
 	const gchar *drive = NULL;
 	g_autoptr(GVariant) hints = NULL;
-	g_autofree gchar *safe_message = NULL;
-	g_autofree gchar *safe_drive = NULL;
 	gboolean confirm = FALSE;
 	CbAgentRequest *req;
 
@@ -211,14 +208,11 @@ cb_agent_handle_request(CbAgent *self, GDBusMethodInvocation *invocation)
 	}
 	g_variant_lookup(hints, "confirm", "b", &confirm);
 	g_variant_lookup(hints, "drive", "&s", &drive);
-	/* the prompt goes to the terminal, or to pinentry-curses' */
-	safe_message = cb_term_escape(message, CB_TERM_ESCAPE_KEEP_NEWLINES);
-	safe_drive = cb_term_escape(drive, CB_TERM_ESCAPE_FIELD);
 	req = g_new0(CbAgentRequest, 1);
 	req->invocation = invocation;
 	req->job = g_strdup(job);
-	req->prompt = cb_agent_make_prompt(safe_message, confirm);
-	req->description = cb_agent_make_description(safe_message, safe_drive);
+	req->prompt = cb_agent_make_prompt(message, confirm);
+	req->description = cb_agent_make_description(message, drive);
 	req->confirm = confirm;
 	req->cancellable = g_cancellable_new();
 	g_queue_push_tail(&self->waiting, req);
