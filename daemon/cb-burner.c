@@ -128,26 +128,25 @@ burner_log_messages(void)
 		g_message("libburn: %s", errors);
 }
 
-/* empties the queue into the log and hands its error-grade text to the
- * caller; *still_going tells whether libburn refused to start an operation
- * because it still counts one as going on for the drive */
+/* empties the queue into the log and hands its error-grade text, and the
+ * errno of the last of them that had one, to the caller; *still_going
+ * tells whether libburn refused to start an operation because it still
+ * counts one as going on for the drive */
 gchar *
-burner_take_messages(gboolean *still_going)
+burner_take_messages(gboolean *still_going, int *os_errno)
 {
 	*still_going = FALSE;
-	return burner_drain_messages(NULL, still_going);
+	return burner_drain_messages(os_errno, still_going);
 }
 
-/* "…: libburn's reason" or just "…". A stdio drive's file system that
- * fills up while the image is written (after the space was checked, or
- * a drive that is a device such as /dev/full) reaches libburn as the
- * ENOSPC of write(2): that is a full drive, not a failure */
+/* "…: reason" or just "…". A stdio drive's file system that fills up
+ * while the image is written (after the space was checked, or a drive
+ * that is a device such as /dev/full) reaches libburn as the ENOSPC of
+ * write(2): that is a full drive, not a failure */
 void
-burner_set_error(GError **error, gint code, const gchar *what)
+burner_set_error_reason(
+    GError **error, gint code, const gchar *what, const gchar *reason, int os_errno)
 {
-	int os_errno = 0;
-	g_autofree gchar *reason = burner_drain_messages(&os_errno, NULL);
-
 	if (os_errno == ENOSPC || os_errno == EDQUOT)
 		g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE, _("%s: the drive is full: %s"),
 			    what, reason);
@@ -155,6 +154,16 @@ burner_set_error(GError **error, gint code, const gchar *what)
 		g_set_error(error, CB_ERROR, code, "%s: %s", what, reason);
 	else
 		g_set_error_literal(error, CB_ERROR, code, what);
+}
+
+/* with the reason from libburn's queue */
+void
+burner_set_error(GError **error, gint code, const gchar *what)
+{
+	int os_errno = 0;
+	g_autofree gchar *reason = burner_drain_messages(&os_errno, NULL);
+
+	burner_set_error_reason(error, code, what, reason, os_errno);
 }
 
 /* --- init --- */
