@@ -7,6 +7,7 @@
 #include "cb-format.h"
 #include "cb-exit.h"
 #include "cb-follow.h"
+#include "cb-term-escape.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -281,7 +282,8 @@ cb_burn_start_and_follow(const CbBurnArgs *args,
 		return cb_follow_fail(follow, error);
 	if (!args->quiet && isatty(STDERR_FILENO)) {
 		g_autofree gchar *device = cb_client_describe_drive(client, drive);
-		g_printerr(_("Started job %s on %s.\n"), strrchr(job, '/') + 1, device);
+		g_autofree gchar *safe = cb_term_escape(device, CB_TERM_ESCAPE_FIELD);
+		g_printerr(_("Started job %s on %s.\n"), strrchr(job, '/') + 1, safe);
 	}
 	rc = cb_follow_run(follow, job);
 	*failed = cb_follow_job_failed(follow);

@@ -6,6 +6,7 @@
 #include "cb-error.h"
 #include "cb-exit.h"
 #include "cb-follow.h"
+#include "cb-term-escape.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -30,9 +31,11 @@ cb_blank_start_and_follow(CbClient *client,
 				  g_variant_new("(@a{sv})", options), NULL, &refused, &error);
 	if (job == NULL)
 		return cb_follow_fail(follow, error);
-	if (!(flags & CB_FOLLOW_QUIET) && isatty(STDERR_FILENO))
-		g_printerr(_("Started job %s on %s.\n"), strrchr(job, '/') + 1,
-			   cb_dbus_drive_get_device(drive));
+	if (!(flags & CB_FOLLOW_QUIET) && isatty(STDERR_FILENO)) {
+		g_autofree gchar *device =
+		    cb_term_escape(cb_dbus_drive_get_device(drive), CB_TERM_ESCAPE_FIELD);
+		g_printerr(_("Started job %s on %s.\n"), strrchr(job, '/') + 1, device);
+	}
 	return cb_follow_run(follow, job);
 }
 

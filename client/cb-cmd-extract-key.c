@@ -9,8 +9,12 @@
 #include "cb-format-loop-aes.h"
 #include "cb-luks.h"
 #include "cb-output.h"
+#include "cb-term-escape.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -28,6 +32,17 @@ cb_extract_key_args_clear(CbExtractKeyArgs *args)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CbExtractKeyArgs, cb_extract_key_args_clear)
 
+/* an armored block whose comments a crafted image filled with escape
+ * sequences: on a terminal they would set its title or clear it */
+static gboolean
+cb_extract_key_obeyed_by_terminal(GBytes *bytes)
+{
+	g_autofree gchar *text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+	g_autofree gchar *safe = cb_term_escape(text, CB_TERM_ESCAPE_KEEP_NEWLINES);
+
+	return g_strcmp0(text, safe) != 0;
+}
+
 /* the key block, or failing that the LUKS header */
 static GBytes *
 cb_extract_key_read(const gchar *path, GError **error)
@@ -35,10 +50,19 @@ cb_extract_key_read(const gchar *path, GError **error)
 	g_autoptr(GError) loop_aes_error = NULL;
 	g_autoptr(GError) luks_error = NULL;
 	GBytes *bytes;
+	struct stat st;
 
-	if (access(path, R_OK) != 0) {
+	if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
+		int err = errno;
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read %s: %s"), path,
-			    g_strerror(errno));
+			    g_strerror(err));
+		return NULL;
+	}
+	/* as cb_image_info_read(): a FIFO or a terminal would block the read
+	 * (or the open) forever, waiting for a header nobody sends */
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_NOT_SUPPORTED,
+			    _("%s is not an image file or a disc"), path);
 		return NULL;
 	}
 	bytes = cb_loop_aes_read_key_area(path, &loop_aes_error);
@@ -88,6 +112,14 @@ cb_extract_key_execute(const CbExtractKeyArgs *args, GError **error)
 	    memchr(g_bytes_get_data(bytes, NULL), '\0', len) != NULL) {
 		g_set_error_literal(error, CB_ERROR, CB_ERROR_OUTPUT,
 				    _("the LUKS header backup is binary; write it with -o FILE"));
+		return FALSE;
+	}
+	/* written as it is or not at all: an escaped key block is another one */
+	if (g_strcmp0(output, "-") == 0 && isatty(STDOUT_FILENO) &&
+	    cb_extract_key_obeyed_by_terminal(bytes)) {
+		g_set_error_literal(error, CB_ERROR, CB_ERROR_OUTPUT,
+				    _("the key block holds control characters that a terminal "
+				      "would act on; write it with -o FILE"));
 		return FALSE;
 	}
 	out = cb_output_open(output, args->force, len, error);

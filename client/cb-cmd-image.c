@@ -6,6 +6,7 @@
 #include "cb-exit.h"
 #include "cb-iso-args.h"
 #include "cb-iso.h"
+#include "cb-term-escape.h"
 #include "cb-volume-id.h"
 
 #include <glib/gi18n.h>
@@ -56,8 +57,11 @@ static void
 cb_image_on_warning(const gchar *message, gpointer data)
 {
 	const CbImageArgs *args = data;
+	/* they name files, whose names may hold anything but "/" */
+	g_autofree gchar *safe = cb_term_escape(message, CB_TERM_ESCAPE_KEEP_NEWLINES);
+
 	if (!args->common.quiet)
-		g_printerr(_("cryptburn: warning: %s\n"), message);
+		g_printerr(_("cryptburn: warning: %s\n"), safe);
 }
 
 static gboolean

@@ -4,9 +4,21 @@
 #include "cb-config.h"
 #include "cb-exit.h"
 #include "cb-format.h"
+#include "cb-json.h"
+#include "cb-term-escape.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+
+/* one "Label: value" line; the value is the header's, which anyone may
+ * have written, hence escaped */
+static void
+cb_info_print_line(const gchar *label, const gchar *prefix, const gchar *value)
+{
+	g_autofree gchar *safe = cb_term_escape(value != NULL ? value : "-", CB_TERM_ESCAPE_FIELD);
+
+	g_print("%-16s %s%s\n", label, value != NULL ? prefix : "", safe);
+}
 
 static void
 cb_info_print_text(const gchar *path, const CbImageInfo *info)
@@ -16,9 +28,9 @@ cb_info_print_text(const gchar *path, const CbImageInfo *info)
 	g_autofree gchar *payload = g_format_size(info->payload_size);
 	g_autofree gchar *checksum = cb_metadata_format_checksum(info->metadata);
 
-	g_print("%-16s %s\n", _("Image:"), path);
-	g_print("%-16s %s\n", _("Format:"), info->format);
-	g_print("%-16s %s\n", _("Cipher:"), info->cipher);
+	cb_info_print_line(_("Image:"), "", path);
+	cb_info_print_line(_("Format:"), "", info->format);
+	cb_info_print_line(_("Cipher:"), "", info->cipher);
 	g_print("%-16s %u %s\n", _("Key size:"), info->key_bits, _("bits"));
 	g_print("%-16s %u %s\n", _("Sector size:"), info->sector_size, _("bytes"));
 	g_print("%-16s %" G_GUINT64_FORMAT " %s (%s)\n", _("Data offset:"), info->data_offset,
@@ -26,65 +38,41 @@ cb_info_print_text(const gchar *path, const CbImageInfo *info)
 	g_print("%-16s %" G_GUINT64_FORMAT " %s (%s)\n", _("Image size:"), info->payload_size,
 		_("bytes"), payload);
 	if (info->pbkdf != NULL)
-		g_print("%-16s %s\n", _("Key derivation:"), info->pbkdf);
-	g_print("%-16s %s\n", _("UUID:"), info->uuid != NULL ? info->uuid : "-");
-	g_print("%-16s %s\n", _("Volume id:"),
-		info->metadata->volume_id != NULL ? info->metadata->volume_id : "-");
-	g_print("%-16s %s\n", _("Serial:"),
-		info->metadata->serial != NULL ? info->metadata->serial : "-");
-	g_print("%-16s %s\n", _("Created:"), created != NULL ? created : "-");
-	if (info->metadata->version != NULL)
-		g_print("%-16s cryptburn %s\n", _("Written by:"), info->metadata->version);
-	else
-		g_print("%-16s -\n", _("Written by:"));
-	g_print("%-16s %s\n", _("Checksum:"), checksum != NULL ? checksum : "-");
-}
-
-static void
-cb_info_add_string(JsonBuilder *b, const gchar *name, const gchar *value)
-{
-	json_builder_set_member_name(b, name);
-	if (value != NULL)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
+		cb_info_print_line(_("Key derivation:"), "", info->pbkdf);
+	cb_info_print_line(_("UUID:"), "", info->uuid);
+	cb_info_print_line(_("Volume id:"), "", info->metadata->volume_id);
+	cb_info_print_line(_("Serial:"), "", info->metadata->serial);
+	cb_info_print_line(_("Created:"), "", created);
+	cb_info_print_line(_("Written by:"), "cryptburn ", info->metadata->version);
+	cb_info_print_line(_("Checksum:"), "", checksum);
 }
 
 static void
 cb_info_print_json(const gchar *path, const CbImageInfo *info)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonNode) root = NULL;
 	g_autofree gchar *created = cb_metadata_format_created(info->metadata);
 	g_autofree gchar *checksum = cb_metadata_format_checksum(info->metadata);
-	g_autofree gchar *text = NULL;
 
 	json_builder_begin_object(b);
-	cb_info_add_string(b, "image", path);
-	cb_info_add_string(b, "format", info->format);
-	cb_info_add_string(b, "cipher", info->cipher);
-	json_builder_set_member_name(b, "key_bits");
-	json_builder_add_int_value(b, info->key_bits);
-	json_builder_set_member_name(b, "sector_size");
-	json_builder_add_int_value(b, info->sector_size);
-	json_builder_set_member_name(b, "data_offset");
-	json_builder_add_int_value(b, (gint64) info->data_offset);
-	json_builder_set_member_name(b, "image_size");
-	json_builder_add_int_value(b, (gint64) info->payload_size);
-	cb_info_add_string(b, "pbkdf", info->pbkdf);
-	cb_info_add_string(b, "uuid", info->uuid);
-	cb_info_add_string(b, "volume_id", info->metadata->volume_id);
-	cb_info_add_string(b, "serial", info->metadata->serial);
-	cb_info_add_string(b, "created", created);
-	cb_info_add_string(b, "version", info->metadata->version);
+	cb_json_add_string(b, "image", path);
+	cb_json_add_string(b, "format", info->format);
+	cb_json_add_string(b, "cipher", info->cipher);
+	cb_json_add_int(b, "key_bits", info->key_bits);
+	cb_json_add_int(b, "sector_size", info->sector_size);
+	cb_json_add_int(b, "data_offset", (gint64) info->data_offset);
+	cb_json_add_int(b, "image_size", (gint64) info->payload_size);
+	cb_json_add_string(b, "pbkdf", info->pbkdf);
+	cb_json_add_string(b, "uuid", info->uuid);
+	cb_json_add_string(b, "volume_id", info->metadata->volume_id);
+	cb_json_add_string(b, "serial", info->metadata->serial);
+	cb_json_add_string(b, "created", created);
+	cb_json_add_string(b, "version", info->metadata->version);
 	/* what verify compares with: "md5:<hex>", and the bytes it covers */
-	cb_info_add_string(b, "checksum", checksum);
-	json_builder_set_member_name(b, "checksum_size");
-	json_builder_add_int_value(b, (gint64) info->metadata->checksum_size);
+	cb_json_add_string(b, "checksum", checksum);
+	cb_json_add_int(b, "checksum_size", (gint64) info->metadata->checksum_size);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	text = json_to_string(root, TRUE);
-	g_print("%s\n", text);
+	cb_json_print(b, TRUE);
 }
 
 int

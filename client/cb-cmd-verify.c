@@ -9,6 +9,7 @@
 #include "cb-format-loop-aes.h"
 #include "cb-json.h"
 #include "cb-progress.h"
+#include "cb-term-escape.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,10 @@ cb_verify_read_record(const CbVerifyArgs *args, const gchar *path, GError **erro
 	bytes = g_bytes_new_take(g_steal_pointer(&contents), len);
 	info = g_new0(CbImageInfo, 1);
 	if (!cb_loop_aes_read_key_info(bytes, info, &error_local)) {
+		if (!g_error_matches(error_local, CB_ERROR, CB_ERROR_NOT_SUPPORTED)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
 		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
 			    _("%s is not a loop-AES key file (an armored GnuPG message)"),
 			    args->keyfile);
@@ -209,8 +214,11 @@ cb_verify_execute(const CbVerifyArgs *args, GError **error)
 			    metadata->checksum_type, actual);
 		return FALSE;
 	}
-	if (!args->json && !args->quiet)
-		g_print(_("%s: checksum matches (%s:%s)\n"), path, metadata->checksum_type, actual);
+	if (!args->json && !args->quiet) {
+		g_autofree gchar *safe_path = cb_term_escape(path, CB_TERM_ESCAPE_FIELD);
+		g_print(_("%s: checksum matches (%s:%s)\n"), safe_path, metadata->checksum_type,
+			actual);
+	}
 	return TRUE;
 }
 

@@ -2,17 +2,22 @@
 #include "cb-exit.h"
 
 #include "cb-error.h"
+#include "cb-term-escape.h"
 
 #include <glib/gi18n.h>
 
 CbExit
 cb_exit_report(const GError *error)
 {
+	/* messages quote what images and the service said */
+	g_autofree gchar *message = NULL;
+
 	if (cb_error_is_cancelled(error)) {
 		g_printerr(_("cryptburn: interrupted; nothing was left behind\n"));
 		return CB_EXIT_INTERRUPTED;
 	}
-	g_printerr("cryptburn: %s\n", error->message);
+	message = cb_term_escape(error->message, CB_TERM_ESCAPE_KEEP_NEWLINES);
+	g_printerr("cryptburn: %s\n", message);
 	if (error->domain == G_OPTION_ERROR)
 		return CB_EXIT_USAGE;
 	if (error->domain != CB_ERROR)

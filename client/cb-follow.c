@@ -6,6 +6,7 @@
 #include "cb-job-status.h"
 #include "cb-json.h"
 #include "cb-progress.h"
+#include "cb-term-escape.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -103,6 +104,7 @@ cb_follow_on_cancel_reply(GObject *source, GAsyncResult *result, gpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
+	g_autofree gchar *message = NULL;
 	CbFollow *self;
 
 	reply = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), NULL,
@@ -113,8 +115,8 @@ cb_follow_on_cancel_reply(GObject *source, GAsyncResult *result, gpointer data)
 	g_dbus_error_strip_remote_error(error);
 	if (self->progress != NULL)
 		cb_progress_finish(self->progress);
-	g_printerr(_("cryptburn: cannot cancel the job: %s; waiting for it to end\n"),
-		   error->message);
+	message = cb_term_escape(error->message, CB_TERM_ESCAPE_KEEP_NEWLINES);
+	g_printerr(_("cryptburn: cannot cancel the job: %s; waiting for it to end\n"), message);
 }
 
 static void
@@ -256,12 +258,14 @@ static void
 cb_follow_say_message(CbFollow *self)
 {
 	const gchar *message = cb_dbus_job_get_message(self->job);
+	g_autofree gchar *safe = NULL;
 
 	if (message == NULL || message[0] == '\0')
 		return;
 	if (self->progress != NULL)
 		cb_progress_finish(self->progress);
-	g_printerr("cryptburn: %s\n", message);
+	safe = cb_term_escape(message, CB_TERM_ESCAPE_KEEP_NEWLINES);
+	g_printerr("cryptburn: %s\n", safe);
 }
 
 static gboolean
@@ -421,7 +425,9 @@ cb_follow_exit_status(const GError *error)
 {
 	/* cb_exit_report's "nothing was left behind" is untrue of a disc */
 	if (cb_error_is_cancelled(error)) {
-		g_printerr("cryptburn: %s\n", error->message);
+		g_autofree gchar *message =
+		    cb_term_escape(error->message, CB_TERM_ESCAPE_KEEP_NEWLINES);
+		g_printerr("cryptburn: %s\n", message);
 		return CB_EXIT_INTERRUPTED;
 	}
 	return cb_exit_report(error);

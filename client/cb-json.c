@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-json.h"
 
+#include "cb-term-escape.h"
+
 void
 cb_json_add_string(JsonBuilder *b, const gchar *name, const gchar *value)
 {
@@ -37,7 +39,8 @@ cb_json_print(JsonBuilder *b, gboolean pretty)
 {
 	g_autoptr(JsonNode) root = json_builder_get_root(b);
 	g_autofree gchar *text = json_to_string(root, pretty);
+	g_autofree gchar *safe = cb_term_escape_json(text);
 
 	/* g_print flushes: a script reading the pipe sees each line at once */
-	g_print("%s\n", text);
+	g_print("%s\n", safe);
 }

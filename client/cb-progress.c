@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-progress.h"
 
+#include "cb-term-escape.h"
+
 #include <glib/gi18n.h>
 #include <unistd.h>
 
@@ -53,9 +55,13 @@ cb_progress_update(CbProgress *self, guint64 done, guint64 total)
 void
 cb_progress_show(CbProgress *self, const gchar *text)
 {
+	g_autofree gchar *safe = NULL;
+
 	if (!self->enabled)
 		return;
-	g_printerr("\r%s\33[K", text);
+	/* the line is made of what the service says */
+	safe = cb_term_escape(text, CB_TERM_ESCAPE_FIELD);
+	g_printerr("\r%s\33[K", safe);
 	self->shown = TRUE;
 }
 

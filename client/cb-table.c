@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "cb-table.h"
 
+#include "cb-term-escape.h"
+
 struct _CbTable {
 	guint columns;
 	GPtrArray *rows; /* GStrv, the headers first */
@@ -22,8 +24,10 @@ cb_table_add_row(CbTable *self, const gchar *const *cells)
 {
 	gchar **row = g_new0(gchar *, self->columns + 1);
 
+	/* drive names, labels and job messages come from drives and discs */
 	for (guint i = 0; i < self->columns; i++)
-		row[i] = g_strdup(cells[i] != NULL ? cells[i] : "");
+		row[i] = cells[i] != NULL ? cb_term_escape(cells[i], CB_TERM_ESCAPE_FIELD)
+					  : g_strdup("");
 	g_ptr_array_add(self->rows, row);
 }
 

@@ -251,8 +251,8 @@ cb_loop_aes_read_key_info(GBytes *armored, CbImageInfo *info, GError **error)
 	value = g_hash_table_lookup(comments, "checksum");
 	if (value != NULL && cb_metadata_parse_checksum(info->metadata, value, NULL)) {
 		value = g_hash_table_lookup(comments, "checksum-size");
-		if (value != NULL)
-			info->metadata->checksum_size = g_ascii_strtoull(value, NULL, 10);
+		if (value != NULL && !cb_metadata_parse_checksum_size(info->metadata, value, error))
+			return FALSE;
 	}
 	return TRUE;
 }

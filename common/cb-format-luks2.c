@@ -78,8 +78,21 @@ cb_luks2_member_string(JsonObject *obj, const gchar *name)
 	return g_strdup(json_node_get_string(node));
 }
 
-static void
-cb_luks2_load_metadata(struct crypt_device *cd, CbMetadata *metadata)
+static gboolean
+cb_luks2_load_checksum_size(JsonObject *obj, CbMetadata *metadata, GError **error)
+{
+	JsonNode *node = json_object_get_member(obj, "checksum_size");
+	g_autofree gchar *text = NULL;
+
+	if (node == NULL)
+		return TRUE;
+	/* whatever the member holds ("-5", 1e30, a string), as its JSON */
+	text = json_to_string(node, FALSE);
+	return cb_metadata_parse_checksum_size(metadata, text, error);
+}
+
+static gboolean
+cb_luks2_load_metadata(struct crypt_device *cd, CbMetadata *metadata, GError **error)
 {
 	/* LUKS2 allows 32 tokens; ours is whichever has our type */
 	for (int id = 0; id < 32; id++) {
@@ -109,10 +122,10 @@ cb_luks2_load_metadata(struct crypt_device *cd, CbMetadata *metadata)
 		checksum = cb_luks2_member_string(obj, "checksum");
 		/* a checksum we cannot read is as good as none: verify says so */
 		if (checksum != NULL && cb_metadata_parse_checksum(metadata, checksum, NULL))
-			metadata->checksum_size = (guint64) json_object_get_int_member_with_default(
-			    obj, "checksum_size", 0);
-		return;
+			return cb_luks2_load_checksum_size(obj, metadata, error);
+		return TRUE;
 	}
+	return TRUE;
 }
 
 /* 16 KiB metadata twice plus room for a few keyslots: the data starts at

@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 #include "cb-file-stream.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -29,6 +30,8 @@
 #define CB_ISO_LONG_ID_MAX 128
 /* directory records keep the year as 1900 plus one byte: 2155 at most */
 #define CB_ISO_TIME_MAX G_GINT64_CONSTANT(5869583999)
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DIR, closedir)
 
 struct _CbIsoBuilder {
 	IsoImage *image;
@@ -430,27 +433,43 @@ cb_iso_compare_names(gconstpointer a, gconstpointer b)
 	return strcmp(*(const gchar *const *) a, *(const gchar *const *) b);
 }
 
+/* the names in a directory, without "." and "..". Not GDir: g_dir_open()
+ * formats its own message (g_strerror, gettext) before it returns, and
+ * errno is whatever that left, ENOENT in cryptburn-reader instead of the
+ * EACCES of an unreadable directory */
+static GPtrArray *
+cb_iso_list_dir(const gchar *path, GError **error)
+{
+	g_autoptr(DIR) dir = opendir(path);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	struct dirent *entry;
+
+	if (dir == NULL) {
+		int err = errno;
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read directory %s: %s"),
+			    path, g_strerror(err));
+		return NULL;
+	}
+	for (errno = 0; (entry = readdir(dir)) != NULL; errno = 0) {
+		if (g_strcmp0(entry->d_name, ".") != 0 && g_strcmp0(entry->d_name, "..") != 0)
+			g_ptr_array_add(names, g_strdup(entry->d_name));
+	}
+	if (errno != 0) {
+		int err = errno;
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot list directory %s: %s"),
+			    path, g_strerror(err));
+		return NULL;
+	}
+	return g_steal_pointer(&names);
+}
+
 static gboolean
 cb_iso_add_dir_contents(CbIsoBuilder *self, IsoDir *dir, const gchar *path, GError **error)
 {
-	g_autoptr(GError) error_local = NULL;
-	g_autoptr(GDir) gdir = g_dir_open(path, 0, &error_local);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	const gchar *name;
+	g_autoptr(GPtrArray) names = cb_iso_list_dir(path, error);
 
-	if (gdir == NULL) {
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot read directory %s: %s"),
-			    path, g_strerror(errno));
+	if (names == NULL)
 		return FALSE;
-	}
-	errno = 0;
-	while ((name = g_dir_read_name(gdir)) != NULL)
-		g_ptr_array_add(names, g_strdup(name));
-	if (errno != 0) {
-		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE, _("cannot list directory %s: %s"),
-			    path, g_strerror(errno));
-		return FALSE;
-	}
 	/* a stable order makes error messages and images reproducible */
 	g_ptr_array_sort(names, cb_iso_compare_names);
 	for (guint i = 0; i < names->len; i++) {

@@ -386,7 +386,7 @@ cb_luks_probe(const CbFormatDesc *desc,
 	size = cb_luks_file_size(path);
 	info->payload_size = size > info->data_offset ? size - info->data_offset : 0;
 	info->metadata = g_new0(CbMetadata, 1);
-	if (layout->load_metadata != NULL)
-		layout->load_metadata(cd, info->metadata);
+	if (layout->load_metadata != NULL && !layout->load_metadata(cd, info->metadata, error))
+		return FALSE;
 	return TRUE;
 }

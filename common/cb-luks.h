@@ -23,7 +23,8 @@ typedef struct {
 	gboolean (*store_metadata)(struct crypt_device *cd,
 				   const CbMetadata *metadata,
 				   GError **error);
-	void (*load_metadata)(struct crypt_device *cd, CbMetadata *metadata);
+	/* FALSE when the header records metadata that cannot be true */
+	gboolean (*load_metadata)(struct crypt_device *cd, CbMetadata *metadata, GError **error);
 } CbLuksLayout;
 
 CbFormat *

@@ -108,3 +108,22 @@ cb_metadata_parse_checksum(CbMetadata *self, const gchar *text, GError **error)
 	self->checksum = g_ascii_strdown(colon + 1, -1);
 	return TRUE;
 }
+
+gboolean
+cb_metadata_parse_checksum_size(CbMetadata *self, const gchar *text, GError **error)
+{
+	guint64 size = 0;
+
+	/* a header is anyone's to craft: strtoull would read "-5" as
+	 * 18446744073709551611, and verify would hash to the end of the
+	 * disc; off_t and a JSON integer end at G_MAXINT64 */
+	if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &size, NULL)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_SOURCE,
+			    _("the recorded checksum covers “%s” bytes, which is not a size: the "
+			      "header is damaged or was made to mislead"),
+			    text);
+		return FALSE;
+	}
+	self->checksum_size = size;
+	return TRUE;
+}

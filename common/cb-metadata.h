@@ -46,6 +46,10 @@ cb_metadata_format_checksum(const CbMetadata *self);
 /* reads "md5:<hex>" into checksum_type and checksum */
 gboolean
 cb_metadata_parse_checksum(CbMetadata *self, const gchar *text, GError **error);
+/* reads a recorded checksum_size, decimal; CB_ERROR_SOURCE naming the text
+ * when it is no byte count */
+gboolean
+cb_metadata_parse_checksum_size(CbMetadata *self, const gchar *text, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CbMetadata, cb_metadata_free)
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define CB_AGENT_INTERFACE "org.cryptburn.CryptBurn1.PassphraseAgent"
+/* dbus-daemon's max_message_size unless its configuration says otherwise */
+#define CB_AGENT_BUS_MESSAGE_MAX_MIB 32
 
 static void
 cb_agent_send_cancel(GDBusConnection *bus,
@@ -46,6 +48,26 @@ cb_agent_take_reply(GVariant *reply, GError **error)
 	return g_steal_pointer(&secret);
 }
 
+/*
+ * dbus-daemon fails a call with NoReply both when its recipient leaves the
+ * bus and when the bus's own reply timeout passes; only the first leaves
+ * the agent's unique name without an owner. The bus answers this after it
+ * has dealt with the disconnection, so the question cannot come too early.
+ */
+static gboolean
+cb_agent_peer_left(GDBusConnection *bus, const gchar *peer)
+{
+	gboolean owned = TRUE;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+	    bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+	    "NameHasOwner", g_variant_new("(s)", peer), G_VARIANT_TYPE("(b)"),
+	    G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+
+	if (reply != NULL)
+		g_variant_get(reply, "(b)", &owned);
+	return !owned;
+}
+
 CbSecret *
 cb_agent_request_passphrase(GDBusConnection *bus,
 			    const gchar *peer,
@@ -65,6 +87,18 @@ cb_agent_request_passphrase(GDBusConnection *bus,
 
 	if (reply != NULL)
 		return cb_agent_take_reply(reply, error);
+	/* a bus disconnects a program that sends a message over its size
+	 * limit: the likeliest reason an agent that was asking leaves */
+	if (g_error_matches(call_error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) &&
+	    cb_agent_peer_left(bus, peer)) {
+		g_set_error(error, CB_ERROR, CB_ERROR_PASSPHRASE_REQUIRED,
+			    _("no passphrase: the passphrase agent was disconnected instead of "
+			      "answering, as the bus disconnects a program whose reply is over its "
+			      "message size limit (%d MiB unless configured otherwise); a "
+			      "passphrase has at most %d bytes"),
+			    CB_AGENT_BUS_MESSAGE_MAX_MIB, CB_PASSPHRASE_MAX);
+		return NULL;
+	}
 	if (g_error_matches(call_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 		cb_agent_send_cancel(bus, peer, agent_path, job_path);
 		g_propagate_error(error, g_steal_pointer(&call_error));

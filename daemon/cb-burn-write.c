@@ -292,10 +292,11 @@ cb_write_job_check_input(CbWriteJob *job, guint64 size, GError **error)
  * instead of a "success" that wrote nothing. A started writer leaves the
  * drive busy (BURN_DRIVE_SPAWNING) before burn_disc_write() returns; an
  * idle drive right after it means libburn refused, unless the writer was
- * done already.
+ * done already: one that failed at once (the ENOSPC of /dev/full) leaves
+ * its reason here, with *os_errno.
  */
 static gchar *
-cb_write_job_start(CbBurn *self, CbWriteJob *job)
+cb_write_job_start(CbBurn *self, CbWriteJob *job, int *os_errno)
 {
 	gint64 deadline = g_get_monotonic_time() + CB_BURN_START_PATIENCE_USEC;
 
@@ -309,7 +310,7 @@ cb_write_job_start(CbBurn *self, CbWriteJob *job)
 		burn_disc_write(job->opts, job->disc);
 		if (burn_drive_get_status(self->drive, NULL) != BURN_DRIVE_IDLE)
 			return NULL;
-		errors = burner_take_messages(&still_going);
+		errors = burner_take_messages(&still_going, os_errno);
 		if (!still_going || g_get_monotonic_time() >= deadline ||
 		    g_cancellable_is_cancelled(job->cancellable))
 			return g_steal_pointer(&errors);
@@ -405,6 +406,7 @@ cb_libburn_write(CbBurn *self,
 	CbBurnOptions defaults = { 0 };
 	g_autoptr(CbWriteJob) job = NULL;
 	g_autofree gchar *start_errors = NULL;
+	int start_errno = 0;
 	CbBurnStatus last = { .phase = CB_BURN_PHASE_FIXATING, .bytes_done = size };
 	CbPipeSourceStatus in;
 	gboolean stopped;
@@ -459,7 +461,7 @@ cb_libburn_write(CbBurn *self,
 		return FALSE;
 	}
 
-	start_errors = cb_write_job_start(self, job);
+	start_errors = cb_write_job_start(self, job, &start_errno);
 	g_debug("writing %" G_GUINT64_FORMAT " bytes to %s", size, self->device);
 	stopped = cb_write_job_wait(self, job, size, progress, user_data);
 
@@ -487,7 +489,8 @@ cb_libburn_write(CbBurn *self,
 	if (!wrote_well) {
 		g_autofree gchar *what = g_strdup_printf(_("burning to %s failed"), self->device);
 		if (start_errors != NULL)
-			g_set_error(error, CB_ERROR, CB_ERROR_FAILED, "%s: %s", what, start_errors);
+			burner_set_error_reason(error, CB_ERROR_FAILED, what, start_errors,
+						start_errno);
 		else
 			burner_set_error(error, CB_ERROR_FAILED, what);
 		return FALSE;

@@ -43,9 +43,12 @@ burner_discard_messages(void);
 void
 burner_log_messages(void);
 gchar *
-burner_take_messages(gboolean *still_going);
+burner_take_messages(gboolean *still_going, int *os_errno);
 void
 burner_set_error(GError **error, gint code, const gchar *what);
+void
+burner_set_error_reason(
+    GError **error, gint code, const gchar *what, const gchar *reason, int os_errno);
 
 /* the disc, in cb-burner.c */
 gboolean

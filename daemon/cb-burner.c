@@ -105,7 +105,8 @@ burner_drain_messages(int *os_errno, gboolean *still_going)
 		g_string_append(errors, text);
 		if (err != 0)
 			g_string_append_printf(errors, ": %s", g_strerror(err));
-		if (os_errno != NULL)
+		/* a later message without an errno does not undo the reason */
+		if (os_errno != NULL && err != 0)
 			*os_errno = err;
 	}
 	return errors != NULL ? g_string_free(g_steal_pointer(&errors), FALSE) : NULL;
@@ -127,25 +128,42 @@ burner_log_messages(void)
 		g_message("libburn: %s", errors);
 }
 
-/* empties the queue into the log and hands its error-grade text to the
- * caller; *still_going tells whether libburn refused to start an operation
- * because it still counts one as going on for the drive */
+/* empties the queue into the log and hands its error-grade text, and the
+ * errno of the last of them that had one, to the caller; *still_going
+ * tells whether libburn refused to start an operation because it still
+ * counts one as going on for the drive */
 gchar *
-burner_take_messages(gboolean *still_going)
+burner_take_messages(gboolean *still_going, int *os_errno)
 {
 	*still_going = FALSE;
-	return burner_drain_messages(NULL, still_going);
+	return burner_drain_messages(os_errno, still_going);
 }
 
-/* "…: libburn's reason" or just "…" */
+/* "…: reason" or just "…". A stdio drive's file system that fills up
+ * while the image is written (after the space was checked, or a drive
+ * that is a device such as /dev/full) reaches libburn as the ENOSPC of
+ * write(2): that is a full drive, not a failure */
 void
-burner_set_error(GError **error, gint code, const gchar *what)
+burner_set_error_reason(
+    GError **error, gint code, const gchar *what, const gchar *reason, int os_errno)
 {
-	g_autofree gchar *reason = burner_drain_messages(NULL, NULL);
-	if (reason != NULL)
+	if (os_errno == ENOSPC || os_errno == EDQUOT)
+		g_set_error(error, CB_ERROR, CB_ERROR_NO_SPACE, _("%s: the drive is full: %s"),
+			    what, reason);
+	else if (reason != NULL)
 		g_set_error(error, CB_ERROR, code, "%s: %s", what, reason);
 	else
 		g_set_error_literal(error, CB_ERROR, code, what);
+}
+
+/* with the reason from libburn's queue */
+void
+burner_set_error(GError **error, gint code, const gchar *what)
+{
+	int os_errno = 0;
+	g_autofree gchar *reason = burner_drain_messages(&os_errno, NULL);
+
+	burner_set_error_reason(error, code, what, reason, os_errno);
 }
 
 /* --- init --- */

@@ -9,7 +9,8 @@ burning program would do, without the cryptburn command line in between.
                    "write:PATH" (write-only, created or truncated) or
                    "rdwr:PATH" (read-write, created if missing, not truncated)},
            "agent": "good" | "mismatch" | "silent" | "refuse" | null,
-           "passphrase": TEXT, "wait": true, "interactive": false,
+           "passphrase": TEXT, "passphrase_repeat": N (the agent answers
+           TEXT N times over), "wait": true, "interactive": false,
            "history": false, "cancel_in_phase": PHASE}
         prints {"job": PATH} once submitted (or {"error", "message"}), then,
         when waiting, {"completed": [success, error_name, message]} (the
@@ -102,7 +103,11 @@ class Agent:
         answer = self.passphrase
         if self.mode == "mismatch" and hints.get("confirm"):
             answer = answer + b"-typo"
-        invocation.return_value(GLib.Variant("(ay)", (answer,)))
+        # from bytes, not a list of numbers: a passphrase_repeat of
+        # megabytes is built in no time
+        value = GLib.Variant.new_from_bytes(GLib.VariantType.new("ay"), GLib.Bytes.new(answer),
+                                            True)
+        invocation.return_value(GLib.Variant.new_tuple(value))
 
 
 def completion(conn, job, args):
@@ -156,7 +161,8 @@ def submit(conn, method, spec):
 
     agent = None
     if spec.get("agent"):
-        agent = Agent(conn, spec["agent"], spec.get("passphrase", ""))
+        agent = Agent(conn, spec["agent"],
+                      spec.get("passphrase", "") * spec.get("passphrase_repeat", 1))
         options["agent"] = GLib.Variant("o", AGENT_PATH)
 
     if method == "BurnFiles":
