@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dbus_fixtures import PYTHON, TIMEOUT, NOBODY
+from dbus_fixtures import PYTHON, TIMEOUT, NOBODY, _gio
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -119,6 +119,13 @@ class Daemon:
                           "(%s, %s)" % (json.dumps(iface), json.dumps(prop)))
         assert "reply" in reply, reply
         return reply["reply"]
+
+    def error_message(self, job):
+        """What Job.GetError tells the job's uid (root here)."""
+        reply = self.call(job, JOB_IFACE, "GetError", "(@a{sv} {},)")
+        assert "reply" in reply, reply
+        _, GLib = _gio()
+        return GLib.Variant.parse(None, reply["reply"], None, None).unpack()[1]
 
     def wait_job(self, job):
         return self.run("watch", job)[0]

@@ -139,7 +139,7 @@ def test_agent_reply_over_the_bus_limit(start_daemon, tmp_path):
         assert "failed" in state, state
         assert time.monotonic() - started < 50
         name = cryptburnd.get(job["job"], JOB_IFACE, "ErrorName")
-        message = cryptburnd.get(job["job"], JOB_IFACE, "ErrorMessage")
+        message = cryptburnd.error_message(job["job"])
         assert "PassphraseRequired" in name, name
         assert "did not answer" not in message, message
         assert "size limit (32 MiB" in message and "1024 bytes" in message, message
