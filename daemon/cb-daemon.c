@@ -93,7 +93,7 @@ cb_daemon_add_drive(CbDaemon *self, CbDrive *drive)
 static void
 cb_daemon_queue_free(gpointer queue)
 {
-	g_queue_free(queue);
+	g_queue_free_full(queue, g_free);
 }
 
 CbDaemon *
