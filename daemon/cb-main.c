@@ -73,8 +73,6 @@ static gboolean
 cb_main_load_config(const gchar *path, gboolean explicit, CbDaemonConfig *config, GError **error)
 {
 	g_autoptr(GKeyFile) file = g_key_file_new();
-	g_autoptr(GError) local_error = NULL;
-	g_auto(GStrv) drives = NULL;
 	struct stat st;
 
 	if (stat(path, &st) != 0) {
@@ -91,6 +89,17 @@ cb_main_load_config(const gchar *path, gboolean explicit, CbDaemonConfig *config
 	}
 	if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, error))
 		return FALSE;
+	return cb_main_config_from_key_file(file, path, config, error);
+}
+
+gboolean
+cb_main_config_from_key_file(GKeyFile *file,
+			     const gchar *path,
+			     CbDaemonConfig *config,
+			     GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	g_auto(GStrv) drives = NULL;
 	guint fifo_mib = 0;
 
 	if (!cb_main_config_number(file, path, "IdleTimeout", 0, G_MAXUINT, &config->idle_timeout_s,
