@@ -21,8 +21,13 @@ cb_armor_find(const guint8 *buf, gsize len, gsize *start, gsize *end)
 	const gsize begin_len = strlen(CB_ARMOR_BEGIN);
 	const gsize end_len = strlen(CB_ARMOR_END);
 	const guint8 *from = buf;
-	const guint8 *limit = buf + len;
+	const guint8 *limit;
 
+	/* an empty key file's GBytes has no data pointer at all, and NULL + 0
+	 * is undefined behaviour in C */
+	if (buf == NULL || len == 0)
+		return FALSE;
+	limit = buf + len;
 	while (from < limit) {
 		const guint8 *b = memmem(from, (gsize) (limit - from), CB_ARMOR_BEGIN, begin_len);
 		const guint8 *e;
