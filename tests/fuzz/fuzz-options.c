@@ -38,7 +38,8 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 	 * read as an empty dictionary */
 	copy = g_memdup2(data + 1, size - 1);
 	raw = g_variant_new_from_data(G_VARIANT_TYPE_VARDICT, copy, size - 1, FALSE, g_free, copy);
-	options = g_variant_ref_sink(g_variant_get_normal_form(raw));
+	/* a reference of our own, sunk already */
+	options = g_variant_get_normal_form(raw);
 
 	handles[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	handles[1] = open("/dev/null", O_RDWR | O_CLOEXEC);
