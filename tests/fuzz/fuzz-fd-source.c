@@ -3,7 +3,7 @@
  * An image stream handed over a pipe (burn-image -, BurnImage with no
  * size): the size comes from the ISO 9660 primary volume descriptor the
  * source peeks at, then the stream is read to its end as the pipeline
- * would.
+ * would, waited for in poll() as the service waits for a client's fd.
  */
 #include "cb-fd-source.h"
 
@@ -25,6 +25,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 {
+	/* as the service waits for a client's stream */
+	const CbFdWait wait = { .cancellable = NULL, .stall_s = CB_FD_WAIT_STALL_S };
 	g_autoptr(CbFdSource) source = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree guint8 *buf = NULL;
@@ -46,7 +48,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 	}
 	close(fds[1]);
 
-	source = cb_fd_source_new(fds[0], 0, &error);
+	source = cb_fd_source_new_waiting(fds[0], 0, &wait, &error);
 	if (source == NULL) {
 		g_assert_nonnull(error);
 		close(fds[0]);
