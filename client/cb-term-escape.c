@@ -57,10 +57,12 @@ cb_term_escape_json(const gchar *json)
 	g_autoptr(GString) out = g_string_sized_new(strlen(json));
 	const gchar *p = json;
 
-	/* outside its strings JSON is ASCII without controls, so every
-	 * character found here is in a string, where \uXXXX means itself;
-	 * json-glib escapes C0 already, and bytes that are not UTF-8 have no
-	 * JSON spelling, so they stay as they are */
+	/* outside its strings JSON is ASCII without controls but for the
+	 * newlines and indent of pretty output, so every other character
+	 * found here is in a string, where \uXXXX means itself. json-glib
+	 * escapes C0 but U+001F (1.6 stops at < 0x1f), which RFC 8259 does
+	 * not allow raw either; bytes that are not UTF-8 have no JSON
+	 * spelling, so they stay as they are */
 	while (*p != '\0') {
 		gunichar c = g_utf8_get_char_validated(p, -1);
 
@@ -69,7 +71,7 @@ cb_term_escape_json(const gchar *json)
 			p++;
 			continue;
 		}
-		if (c >= 0x20 && cb_term_escape_is_unsafe(c))
+		if (cb_term_escape_is_unsafe(c) && c != '\n' && c != '\t' && c != '\r')
 			g_string_append_printf(out, "\\u%04x", c);
 		else
 			g_string_append_len(out, p, g_utf8_next_char(p) - p);

@@ -45,7 +45,12 @@ test_term_escape_json(void)
 	g_autofree gchar *out =
 	    cb_term_escape_json("{\"s\" : \"\\u001b\177\302\233\342\200\256 ok ü\"}");
 
+	/* json-glib 1.6 leaves U+001F raw; pretty output's newlines and
+	 * indent are JSON's own */
+	g_autofree gchar *unit_separator = cb_term_escape_json("{\n\t\"s\" : \"\037\"\r\n}");
+
 	g_assert_cmpstr(out, ==, "{\"s\" : \"\\u001b\\u007f\\u009b\\u202e ok ü\"}");
+	g_assert_cmpstr(unit_separator, ==, "{\n\t\"s\" : \"\\u001f\"\r\n}");
 }
 
 int
