@@ -367,9 +367,14 @@ def test_cancel_latency_per_phase(cryptburnd, client, passfile, tree, tmp_path):
     assert client.get(job, JOB_IFACE, "Phase") == "writing"
     figures["writing (WriteImage output unread)"] = client.cancel_and_time(job)
 
-    # verifying: reading back 48 MB
-    job = client.submit("BurnFiles", sources=[big], passphrase_fd=open_passfile(client, passfile),
-                        drive="disc1")
+    # verifying: reading back 300 MB, long enough for the phase to be
+    # published (a few times a second) before it ends
+    large = tmp_path / "large"
+    large.mkdir()
+    with open(large / "zeros.bin", "wb") as f:
+        f.truncate(300 * 1024 * 1024)
+    job = client.submit("BurnFiles", sources=[large],
+                        passphrase_fd=open_passfile(client, passfile), drive="disc1")
     wait_phase(client, job, "verifying")
     figures["verifying"] = client.cancel_and_time(job)
 
