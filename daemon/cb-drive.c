@@ -4,7 +4,6 @@
 
 #include "cb-drive-backend.h"
 #include "cb-error.h"
-#include "cb-options.h"
 
 #include <glib/gi18n-lib.h>
 

@@ -89,7 +89,6 @@ cb_job_free(CbJob *self)
 		return;
 	cb_job_join(self);
 	g_clear_handle_id(&self->tick_id, g_source_remove);
-	g_signal_handlers_disconnect_by_data(self->iface, self);
 	g_clear_object(&self->iface);
 	g_clear_object(&self->object);
 	g_clear_object(&self->cancellable);

@@ -73,15 +73,14 @@ cb_request_new_job_call(GDBusMethodInvocation *invocation,
 			GVariant *options,
 			GError **error)
 {
-	CbRequest *self;
+	CbRequest *self = cb_request_new_action(invocation, "org.cryptburn.cancel-job-other-user",
+						options, error);
 
-	if (!cb_options_check_empty(options, error))
+	if (self == NULL)
 		return NULL;
-	self = cb_request_new(invocation);
 	self->job_path = g_strdup(job_path);
 	self->has_owner = TRUE;
 	self->owner_uid = owner_uid;
-	self->actions[0] = "org.cryptburn.cancel-job-other-user";
 	return self;
 }
 

@@ -9,13 +9,6 @@
 
 #include <string.h>
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
-	return 0;
-}
-
 static void
 check_set_comments(const gchar *text)
 {

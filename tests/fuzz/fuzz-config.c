@@ -9,6 +9,7 @@
 
 #include "fuzz-memfd.h"
 
+#include <glib/gstdio.h>
 #include <stdlib.h>
 
 static gchar *opt_format;
@@ -30,18 +31,29 @@ static const GOptionEntry entries[] = {
 	{ NULL },
 };
 
+static gchar *fuzz_home;
+
+/* the run leaves nothing behind: the directory stays empty */
+static void
+fuzz_remove_home(void)
+{
+	g_rmdir(fuzz_home);
+	g_clear_pointer(&fuzz_home, g_free);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	/* no real configuration may take part: the system file is moved to
 	 * where none is, the user's to a directory nobody writes into */
-	g_autofree gchar *home = g_dir_make_tmp("cb-fuzz-config-XXXXXX", NULL);
+	gchar *home = g_dir_make_tmp("cb-fuzz-config-XXXXXX", NULL);
 
 	g_assert_nonnull(home);
+	fuzz_home = home;
+	atexit(fuzz_remove_home);
 	g_setenv("CRYPTBURN_SYSTEM_CONFIG", "/nonexistent/cryptburn.conf", TRUE);
 	g_setenv("XDG_CONFIG_HOME", home, TRUE);
 	g_setenv("HOME", home, TRUE);
-	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
 	return 0;
 }
 

@@ -16,13 +16,6 @@
 #define PIPE_MAX (1024 * 1024)
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 {
 	/* as the service waits for a client's stream */

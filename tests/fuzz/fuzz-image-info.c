@@ -71,13 +71,6 @@ luks_device_size(const guint8 *buf, gsize size)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 {
 	g_autofree guint8 *image = g_memdup2(data, size);

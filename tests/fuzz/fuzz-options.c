@@ -12,13 +12,6 @@
 #include <unistd.h>
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 {
 	g_autoptr(GVariant) raw = NULL;

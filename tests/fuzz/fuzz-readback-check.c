@@ -76,13 +76,6 @@ fix_tags(guint8 *iso, gsize blocks)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 {
 	g_autoptr(GBytes) header = g_bytes_new(NULL, 0);

@@ -9,13 +9,6 @@
 
 #include <json-glib/json-glib.h>
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
-	return 0;
-}
-
 /* cb-term-escape.c's list, written out again so that the harness checks
  * the promise rather than the code */
 static gboolean

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cbtest  # noqa: E402
 from dbus_fixtures import logind_mock, polkitd_mock, system_bus  # noqa: E402,F401
-from daemon_fixtures import cryptburnd  # noqa: E402,F401
+from daemon_fixtures import cryptburnd, start_daemon  # noqa: E402,F401
 from scripted_fixtures import scripted_daemon  # noqa: E402,F401
 
 REPO = Path(__file__).resolve().parents[2]

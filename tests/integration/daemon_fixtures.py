@@ -6,6 +6,7 @@ Fixture:
   cryptburnd   a running daemon; see Daemon for what a test can do with it
 """
 
+import contextlib
 import json
 import os
 import select
@@ -169,13 +170,17 @@ class Daemon:
             assert not any(bad in x for x in lines), "cryptburnd logged %r:\n%s" % (bad, log)
 
 
-@pytest.fixture
-def cryptburnd(system_bus, polkitd_mock):
-    workdir = Path(tempfile.mkdtemp(prefix="cryptburnd-test-", dir="/tmp"))
+@contextlib.contextmanager
+def running_daemon(bus, *extra, make=Daemon, prefix="cryptburnd-test-", allow=ACTIONS):
+    """A daemon (made by make(bus, workdir)) started with extra arguments
+    in a workdir of its own, stopped as systemd would, its workdir removed;
+    allow: the actions dbusmock's polkitd allows, or None for another polkit."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     os.chmod(workdir, 0o755)
-    daemon = Daemon(system_bus, workdir)
-    daemon.allow(ACTIONS)
-    daemon.start()
+    daemon = make(bus, workdir)
+    if allow is not None:
+        daemon.allow(allow)
+    daemon.start(*extra)
     try:
         yield daemon
         daemon.stop()
@@ -184,3 +189,17 @@ def cryptburnd(system_bus, polkitd_mock):
             daemon.proc.kill()
             daemon.proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def cryptburnd(system_bus, polkitd_mock):
+    with running_daemon(system_bus) as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def start_daemon(system_bus, polkitd_mock):
+    """start_daemon(*extra): cryptburnd with more arguments than the
+    cryptburnd fixture's; any number of them, stopped at the end."""
+    with contextlib.ExitStack() as daemons:
+        yield lambda *extra: daemons.enter_context(running_daemon(system_bus, *extra))

@@ -19,19 +19,15 @@ A test that needs other daemon options makes its own fixture:
     with running_scripted_daemon(system_bus, "--test-corrupt-after-write", "17") as d:
 """
 
-import contextlib
 import os
 import queue
-import shutil
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from daemon_fixtures import (  # noqa: E402
-    ACTIONS, AGENT_TIMEOUT_S, DRIVE_IFACE, JOB_IFACE, ROOT_PATH, Daemon, build_dir)
+    AGENT_TIMEOUT_S, DRIVE_IFACE, JOB_IFACE, ROOT_PATH, Daemon, build_dir, running_daemon)
 from dbus_fixtures import TIMEOUT, _gio  # noqa: E402
 from scripted_drive import ScriptedDrive  # noqa: E402
 
@@ -189,21 +185,9 @@ class Lines:
             self.seen.append(line)
 
 
-@contextlib.contextmanager
 def running_scripted_daemon(bus, *extra, names=SCRIPTED_DRIVES):
-    workdir = Path(tempfile.mkdtemp(prefix="cryptburnd-scripted-", dir="/tmp"))
-    os.chmod(workdir, 0o755)
-    daemon = ScriptedDaemon(bus, workdir, names)
-    daemon.allow(ACTIONS)
-    daemon.start(*extra)
-    try:
-        yield daemon
-        daemon.stop()
-    finally:
-        if daemon.proc is not None and daemon.proc.poll() is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+    return running_daemon(bus, *extra, prefix="cryptburnd-scripted-",
+                          make=lambda bus, workdir: ScriptedDaemon(bus, workdir, names))
 
 
 @pytest.fixture

@@ -7,14 +7,11 @@ file between the write and the read-back."""
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import cbtest
 import pytest
-from daemon_fixtures import ACTIONS, DRIVE_IFACE, ERROR, FAST_KDF, JOB_IFACE, Daemon, build_dir
+from daemon_fixtures import DRIVE_IFACE, ERROR, FAST_KDF, JOB_IFACE, build_dir, running_daemon
 
 # block 100 of the disc, in the 64 KiB window of blocks 96 to 127: past the
 # LUKS2 header's first copy, which would be found too
@@ -25,19 +22,9 @@ BIG_MIB = 256
 
 @pytest.fixture
 def corrupting_daemon(system_bus, polkitd_mock):
-    workdir = Path(tempfile.mkdtemp(prefix="cryptburnd-verify-", dir="/tmp"))
-    os.chmod(workdir, 0o755)
-    daemon = Daemon(system_bus, workdir)
-    daemon.allow(ACTIONS)
-    daemon.start("--test-corrupt-after-write", str(CORRUPT_OFFSET))
-    try:
+    with running_daemon(system_bus, "--test-corrupt-after-write", str(CORRUPT_OFFSET),
+                        prefix="cryptburnd-verify-") as daemon:
         yield daemon
-        daemon.stop()
-    finally:
-        if daemon.proc is not None and daemon.proc.poll() is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

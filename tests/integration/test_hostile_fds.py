@@ -18,6 +18,7 @@ import time
 import cbtest
 import gi
 import pytest
+from busclient import AGENT_XML
 from daemon_fixtures import ERROR, FAST_KDF, JOB_IFACE, DRIVE_IFACE
 
 gi.require_version("Gio", "2.0")
@@ -27,21 +28,6 @@ BUS_NAME = "org.cryptburn.CryptBurn1"
 MANAGER = "/org/cryptburn/CryptBurn1/Manager"
 MANAGER_IFACE = "org.cryptburn.CryptBurn1.Manager"
 AGENT_PATH = "/org/cryptburn/test/hostile_agent"
-AGENT_XML = """
-<node>
-  <interface name="org.cryptburn.CryptBurn1.PassphraseAgent">
-    <method name="RequestPassphrase">
-      <arg name="job" type="o" direction="in"/>
-      <arg name="message" type="s" direction="in"/>
-      <arg name="hints" type="a{sv}" direction="in"/>
-      <arg name="passphrase" type="ay" direction="out"/>
-    </method>
-    <method name="Cancel">
-      <arg name="job" type="o" direction="in"/>
-    </method>
-  </interface>
-</node>
-"""
 CANCEL_S = 2.0
 STOP_S = 5.0
 # how long a job is left stuck before it is cancelled: long enough to be

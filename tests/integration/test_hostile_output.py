@@ -4,7 +4,6 @@ says (a LUKS2 token, loop-aes armor comments) reaches a terminal escaped,
 whatever escape sequences it holds; --json keeps the exact string."""
 
 import json
-import os
 import re
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 import cbtest
 from crafted_headers import set_loop_aes_comment, set_luks2_token
 from test_daemon import make_tree
-from test_right_errors import start_daemon  # noqa: F401  (a fixture)
 
 # a window title, a bell, a cleared screen, a red fake serial, an 8-bit
 # CSI, a right-to-left override, DEL, a line of its own

@@ -6,16 +6,13 @@ jobs and oversized requests. Each was reproduced against the daemon
 before it was fixed; the real daemon runs on the private bus."""
 
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from daemon_fixtures import ACTIONS, DRIVE_IFACE, ERROR, JOB_IFACE, ROOT_PATH, Daemon
+from daemon_fixtures import ACTIONS, DRIVE_IFACE, ERROR, JOB_IFACE, ROOT_PATH, running_daemon
 from dbus_fixtures import PYTHON, _connect, _gio
 
 HERE = Path(__file__).resolve().parent
@@ -196,18 +193,8 @@ def stalled_polkit_daemon(system_bus):
     polkit = system_bus.spawn_process([PYTHON, str(HERE / "stalling_polkitd.py"),
                                        "org.cryptburn.burn"])
     system_bus.wait_for_name("org.freedesktop.PolicyKit1", polkit)
-    workdir = Path(tempfile.mkdtemp(prefix="cryptburnd-test-", dir="/tmp"))
-    os.chmod(workdir, 0o755)
-    daemon = Daemon(system_bus, workdir)
-    daemon.start()
-    try:
+    with running_daemon(system_bus, allow=None) as daemon:
         yield daemon
-        daemon.stop()
-    finally:
-        if daemon.proc is not None and daemon.proc.poll() is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_polkit_that_never_answers_starves_nobody(stalled_polkit_daemon, tmp_path):

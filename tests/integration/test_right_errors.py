@@ -10,7 +10,7 @@ import pytest
 
 import cbtest
 from crafted_headers import set_loop_aes_comment, set_luks2_token
-from daemon_fixtures import ACTIONS, DRIVES, ERROR, JOB_IFACE, ROOT_PATH, Daemon
+from daemon_fixtures import DRIVES, ERROR, JOB_IFACE, ROOT_PATH
 from test_daemon import PASSPHRASE, burn_spec, make_tree
 
 
@@ -50,29 +50,6 @@ def test_burn_unreadable_directory_is_permission_denied(cryptburnd, cb, nobody_d
     _, proc = cb.image(src, output=nobody_dir / "out.luks", passfile=passfile, nobody=True,
                        cwd=nobody_dir, expect=3)
     assert "Permission denied" in proc.stderr.decode(), cbtest.describe(proc)
-
-
-@pytest.fixture
-def start_daemon(system_bus, polkitd_mock, tmp_path):
-    """starts cryptburnd with more arguments than the cryptburnd fixture's"""
-    daemons = []
-
-    def start(*extra):
-        daemon = Daemon(system_bus, tmp_path)
-        daemons.append(daemon)
-        daemon.allow(ACTIONS)
-        daemon.start(*extra)
-        return daemon
-
-    try:
-        yield start
-        for daemon in daemons:
-            daemon.stop()
-    finally:
-        for daemon in daemons:
-            if daemon.proc is not None and daemon.proc.poll() is None:
-                daemon.proc.kill()
-                daemon.proc.wait()
 
 
 def test_full_drive_is_a_space_error(start_daemon, cb, tmp_path):
