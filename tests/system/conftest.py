@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""tests/system: cryptburn installed from its Debian package in a Debian 12
+VM, with systemd as PID 1, real polkitd, udev and udisks2 (see run).
+
+One VM serves the whole session: the tests run in file order and each file
+leaves the machine as it found it (no job, the drive free)."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from vm import VM  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(HERE))
+TIMES = {}
+
+# the test drive of /etc/cryptburn/cryptburnd.conf, an image file standing in
+# for a blank DVD; the service may write only under /var/lib/cryptburn
+TEST_DRIVE = "/var/lib/cryptburn/test.img"
+DAEMON_CONF = """[Daemon]
+IdleTimeout=%d
+TestDrives=%s:700M;
+"""
+IDLE_TIMEOUT = 8
+# how the service names it: a libburn stdio: drive
+TEST_DEVICE = "stdio:" + TEST_DRIVE
+
+
+def pytest_terminal_summary(terminalreporter):
+    for name, seconds in TIMES.items():
+        terminalreporter.write_line("system test: %s %.1f s" % (name, seconds))
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    d = tempfile.mkdtemp(prefix="cryptburn-system-")
+    yield d
+    if os.environ.get("CB_SYSTEM_KEEP"):
+        print("kept", d)
+        return
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def debs(workdir):
+    """cryptburn's packages: CB_SYSTEM_DEBS, or built here by scripts/build-deb."""
+    d = os.environ.get("CB_SYSTEM_DEBS")
+    if not d:
+        d = os.path.join(workdir, "debs")
+        t0 = time.monotonic()
+        subprocess.run([os.path.join(TOP, "scripts", "build-deb"), "--out", d],
+                       check=True, stdout=subprocess.DEVNULL)
+        TIMES["package build"] = time.monotonic() - t0
+    found = sorted(f for f in os.listdir(d) if f.startswith("cryptburn_") and f.endswith(".deb"))
+    assert found, "no cryptburn_*.deb in %s" % d
+    return os.path.join(d, found[-1])
+
+
+@pytest.fixture(scope="session")
+def image(debs):
+    cache = os.environ.get("CB_VM_CACHE", "/var/cache/cryptburn-tests")
+    t0 = time.monotonic()
+    out = subprocess.run([os.path.join(HERE, "build-image"), cache, debs],
+                         check=True, stdout=subprocess.PIPE, text=True).stdout.split()[-1]
+    TIMES["image (built or found in %s)" % cache] = time.monotonic() - t0
+    return out
+
+
+@pytest.fixture(scope="session")
+def vm(image, debs, workdir):
+    machine = VM(image, workdir)
+    try:
+        machine.start()
+        TIMES["boot to the agent"] = machine.boot_seconds
+        t0 = time.monotonic()
+        machine.wait_for_session()
+        TIMES["console login"] = time.monotonic() - t0
+        machine.ok("mkdir -p /root/debs")
+        with open(debs, "rb") as f:
+            machine.write("/root/debs/" + os.path.basename(debs), f.read())
+        t0 = time.monotonic()
+        # as a user installs it: apt resolves the dependencies (from the
+        # image's apt cache: the VM has no network)
+        machine.install = machine.ok(
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y "
+            "/root/debs/cryptburn_*.deb", timeout=900)
+        TIMES["apt install"] = time.monotonic() - t0
+        machine.ok("mkdir -p /var/lib/cryptburn /etc/cryptburn")
+        machine.write("/etc/cryptburn/cryptburnd.conf", DAEMON_CONF % (IDLE_TIMEOUT, TEST_DRIVE))
+        yield machine
+    finally:
+        machine.stop()
+        if os.environ.get("CB_SYSTEM_KEEP") is None and os.path.exists(machine.console_log):
+            # the console is the first thing to read when a test fails
+            with open(machine.console_log, errors="replace") as f:
+                tail = f.readlines()[-30:]
+            print("".join(["--- VM console (last lines)\n"] + tail))
+
+
+def write_tree(vm, user, path, files):
+    """Creates files {relative path: bytes} under path, owned by user."""
+    vm.ok(["mkdir", "-p", path], user=user)
+    for rel, data in files.items():
+        full = os.path.join(path, rel)
+        vm.ok(["mkdir", "-p", os.path.dirname(full)], user=user)
+        vm.write(full, data, mode=0o600, owner=user)
+
+
+def tree_digest(vm, path, user="root"):
+    """sha256 of every file under path, by relative path."""
+    r = vm.ok(["sh", "-c", 'cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum', "-", path],
+              user=user)
+    return r.out
+
+
+def service_state(vm):
+    return vm.run(["systemctl", "is-active", "cryptburnd"]).out.strip()
+
+
+def wait_for(pred, timeout, step=0.5, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
+        time.sleep(step)
