@@ -45,17 +45,37 @@ def _environment():
     saved = dict(os.environ)
     os.environ["LC_ALL"] = "C.UTF-8"
     os.environ.pop("LANGUAGE", None)
-    # no configuration file of this machine or of its user changes the
-    # commands under test; a path that does not exist, so that the tests
-    # running as nobody read nothing either (test_config.py sets its own)
-    os.environ["CRYPTBURN_SYSTEM_CONFIG"] = "/nonexistent/cryptburn.conf"
-    os.environ["XDG_CONFIG_HOME"] = "/nonexistent"
+    # a home of the run's own, removed at its end: whatever the commands
+    # under test and the libraries below them keep in a home (GLib's
+    # settings in XDG_CONFIG_HOME/glib-2.0, Mesa's shader cache, at-spi's
+    # and D-Bus's sockets) goes there and not into root's home or into
+    # /nonexistent, nobody's home, where a directory made by root once
+    # broke cryptburn for nobody. Mode 1777 like /tmp, as the tests that
+    # run cryptburn as nobody keep this environment. No configuration file
+    # of this machine or of its user is read: the system file named here
+    # does not exist, nor does a cryptburn.conf in the configuration
+    # directory (test_config.py sets its own).
+    home = Path(tempfile.mkdtemp(prefix="cryptburn-home-"))
+    for sub in ("", "config", "cache", "data", "state", "runtime"):
+        (home / sub).mkdir(exist_ok=True)
+        os.chmod(home / sub, 0o1777)
+    os.chmod(home / "runtime", 0o700)
+    os.environ.update({
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_RUNTIME_DIR": str(home / "runtime"),
+        "CRYPTBURN_SYSTEM_CONFIG": str(home / "etc" / "cryptburn.conf"),
+    })
     for tool in ("cryptsetup", "xorriso", "isoinfo", "setpriv"):
         if shutil.which(tool) is None:
             pytest.fail("the integration tests need %s" % tool)
     yield
     os.environ.clear()
     os.environ.update(saved)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
