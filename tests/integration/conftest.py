@@ -8,6 +8,7 @@ CRYPTBURN and XTS_DECRYPT default to <repo>/build/client/cryptburn and
 <repo>/build/tests/xts-decrypt. "-m 'not slow'" leaves out the 4.5 GiB test.
 """
 
+import contextlib
 import os
 import shutil
 import sys
@@ -72,10 +73,31 @@ def _environment():
     for tool in ("cryptsetup", "xorriso", "isoinfo", "setpriv"):
         if shutil.which(tool) is None:
             pytest.fail("the integration tests need %s" % tool)
+    homes = _homes(saved.get("HOME"))
     yield
     os.environ.clear()
     os.environ.update(saved)
     shutil.rmtree(home, ignore_errors=True)
+    left = sorted(_homes(saved.get("HOME")) - homes)
+    assert not left, "the tests left files in a home that is not theirs: %s" % left
+
+
+def _homes(user_home):
+    """What lies in the places a program writes to when it takes its home
+    from the environment or from the password database: the home of the
+    user who runs the tests and nobody's (scripts/run-tests checks the
+    whole file system)."""
+    found = set()
+    for top in (user_home, "/nonexistent"):
+        if not top:
+            continue
+        for sub in ("", ".cache", ".config", ".local/share", ".local/state"):
+            with contextlib.suppress(OSError):
+                found.update(os.path.join(top, sub, name)
+                             for name in os.listdir(os.path.join(top, sub)))
+    if os.path.lexists("/nonexistent"):
+        found.add("/nonexistent")
+    return found
 
 
 @pytest.fixture(scope="session")
