@@ -52,7 +52,8 @@ def _environment():
     # and D-Bus's sockets) goes there and not into root's home or into
     # /nonexistent, nobody's home, where a directory made by root once
     # broke cryptburn for nobody. Mode 1777 like /tmp, as the tests that
-    # run cryptburn as nobody keep this environment. No configuration file
+    # run cryptburn as nobody keep this environment (XDG_RUNTIME_DIR 0700,
+    # which the XDG base directory specification asks). No configuration file
     # of this machine or of its user is read: the system file named here
     # does not exist, nor does a cryptburn.conf in the configuration
     # directory (test_config.py sets its own).
