@@ -8,6 +8,7 @@ CRYPTBURN and XTS_DECRYPT default to <repo>/build/client/cryptburn and
 <repo>/build/tests/xts-decrypt. "-m 'not slow'" leaves out the 4.5 GiB test.
 """
 
+import contextlib
 import os
 import shutil
 import sys
@@ -45,17 +46,59 @@ def _environment():
     saved = dict(os.environ)
     os.environ["LC_ALL"] = "C.UTF-8"
     os.environ.pop("LANGUAGE", None)
-    # no configuration file of this machine or of its user changes the
-    # commands under test; a path that does not exist, so that the tests
-    # running as nobody read nothing either (test_config.py sets its own)
-    os.environ["CRYPTBURN_SYSTEM_CONFIG"] = "/nonexistent/cryptburn.conf"
-    os.environ["XDG_CONFIG_HOME"] = "/nonexistent"
+    # a home of the run's own, removed at its end: whatever the commands
+    # under test and the libraries below them keep in a home (GLib's
+    # settings in XDG_CONFIG_HOME/glib-2.0, Mesa's shader cache, at-spi's
+    # and D-Bus's sockets) goes there and not into root's home or into
+    # /nonexistent, nobody's home, where a directory made by root once
+    # broke cryptburn for nobody. Mode 1777 like /tmp, as the tests that
+    # run cryptburn as nobody keep this environment (XDG_RUNTIME_DIR 0700,
+    # which the XDG base directory specification asks). No configuration file
+    # of this machine or of its user is read: the system file named here
+    # does not exist, nor does a cryptburn.conf in the configuration
+    # directory (test_config.py sets its own).
+    home = Path(tempfile.mkdtemp(prefix="cryptburn-home-"))
+    for sub in ("", "config", "cache", "data", "state", "runtime"):
+        (home / sub).mkdir(exist_ok=True)
+        os.chmod(home / sub, 0o1777)
+    os.chmod(home / "runtime", 0o700)
+    os.environ.update({
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_RUNTIME_DIR": str(home / "runtime"),
+        "CRYPTBURN_SYSTEM_CONFIG": str(home / "etc" / "cryptburn.conf"),
+    })
     for tool in ("cryptsetup", "xorriso", "isoinfo", "setpriv"):
         if shutil.which(tool) is None:
             pytest.fail("the integration tests need %s" % tool)
+    homes = _homes(saved.get("HOME"))
     yield
     os.environ.clear()
     os.environ.update(saved)
+    shutil.rmtree(home, ignore_errors=True)
+    left = sorted(_homes(saved.get("HOME")) - homes)
+    assert not left, "the tests left files in a home that is not theirs: %s" % left
+
+
+def _homes(user_home):
+    """What lies in the places a program writes to when it takes its home
+    from the environment or from the password database: the home of the
+    user who runs the tests and nobody's (scripts/run-tests checks the
+    whole file system)."""
+    found = set()
+    for top in (user_home, "/nonexistent"):
+        if not top:
+            continue
+        for sub in ("", ".cache", ".config", ".local/share", ".local/state"):
+            with contextlib.suppress(OSError):
+                found.update(os.path.join(top, sub, name)
+                             for name in os.listdir(os.path.join(top, sub)))
+    if os.path.lexists("/nonexistent"):
+        found.add("/nonexistent")
+    return found
 
 
 @pytest.fixture(scope="session")

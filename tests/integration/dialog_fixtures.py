@@ -300,7 +300,13 @@ def running_dialog(daemon, xserver, session_bus, folder, log_path, a11y=False):
         "DISPLAY": xserver,
         "DBUS_SESSION_BUS_ADDRESS": session_bus,
         "GDK_BACKEND": "x11",
+        # the same drawing whatever graphics drivers the machine has: GTK
+        # 4.8 on X11 makes a GL context at start to choose its visual even
+        # with the cairo renderer, which loads Mesa where it is installed
+        # (and LeakSanitizer then finds Mesa's own allocations); with GL
+        # and Vulkan disabled GTK opens no driver at all
         "GSK_RENDERER": "cairo",
+        "GDK_DEBUG": "gl-disable,vulkan-disable",
         "XDG_RUNTIME_DIR": str(runtime),
         "GSETTINGS_BACKEND": "memory",
         # outside flatpak GLib would pick it anyway (no org.gtk.Notifications
