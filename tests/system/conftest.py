@@ -4,6 +4,7 @@ VM, with systemd as PID 1, real polkitd, udev and udisks2 (see run).
 
 One VM serves the whole session: the tests run in file order and each file
 leaves the machine as it found it (no job, the drive free)."""
+import json
 import os
 import shutil
 import subprocess
@@ -31,6 +32,26 @@ TestDrives=%s:700M;
 IDLE_TIMEOUT = 8
 # how the service names it: a libburn stdio: drive
 TEST_DEVICE = "stdio:" + TEST_DRIVE
+
+PASSPHRASE = "correct horse battery staple 7"
+FILES = {"letters/2025/jan.txt": b"Dear tax office,\n" * 300,
+         "photos/a.bin": os.urandom(300_000),
+         "readme": b"top level\n"}
+# a fast key derivation: the VM emulates its CPU
+FAST_KDF = ["--pbkdf-force-iterations=4", "--pbkdf-memory=32768"]
+KDF_OF = {"luks2": FAST_KDF, "luks1": ["--pbkdf-force-iterations=1000"]}
+
+
+def cryptburn(vm, *args, user="alice", timeout=600):
+    return vm.run(["cryptburn"] + list(args), user=user, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def alice_data(vm):
+    write_tree(vm, "alice", "/home/alice/data", FILES)
+    vm.write("/home/alice/pass", PASSPHRASE, mode=0o600, owner="alice")
+    assert vm.ok(["stat", "-c", "%a", "/home/alice"]).out.strip() == "700"
+    return "/home/alice/data"
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -104,6 +125,15 @@ def vm(image, debs, workdir):
             print("".join(["--- VM console (last lines)\n"] + tail))
 
 
+@pytest.fixture
+def no_disc(vm):
+    """qemu's drive empty before and after the test."""
+    vm.eject_disc()
+    yield
+    vm.run("umount -A /dev/sr0; cryptsetup close cb-test", timeout=60)
+    vm.eject_disc()
+
+
 def write_tree(vm, user, path, files):
     """Creates files {relative path: bytes} under path, owned by user."""
     vm.ok(["mkdir", "-p", path], user=user)
@@ -118,6 +148,25 @@ def tree_digest(vm, path, user="root"):
     r = vm.ok(["sh", "-c", 'cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum', "-", path],
               user=user)
     return r.out
+
+
+def burn_disc(vm, workdir, fmt, *extra, source="/home/alice/data"):
+    """Burns source as alice in format fmt to the test drive and copies the
+    disc to the host, for qemu's CD-ROM drive. Returns its path."""
+    r = cryptburn(vm, "burn", "--drive=" + TEST_DEVICE, "--format=" + fmt,
+                  "--passphrase-file=/home/alice/pass", "--volume-id=ALICE", *KDF_OF.get(fmt, []), *extra,
+                  source, timeout=1200)
+    assert r.rc == 0, r
+    path = os.path.join(workdir, "disc-%s.img" % fmt)
+    with open(path, "wb") as f:
+        f.write(vm.read(TEST_DRIVE))
+    return path
+
+
+def drives(vm, user="alice"):
+    r = cryptburn(vm, "drives", "--json", user=user)
+    assert r.rc == 0, r
+    return {d["device"]: d for d in json.loads(r.out)}
 
 
 def service_state(vm):

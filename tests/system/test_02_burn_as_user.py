@@ -2,32 +2,9 @@
 """A user in an active console session burns a folder of her mode-0700 home
 to the test drive: D-Bus activation, the shipped sandbox, real polkitd."""
 import json
-import os
 import re
 
-import pytest
-
-from conftest import IDLE_TIMEOUT, TEST_DEVICE, TEST_DRIVE, service_state, wait_for, write_tree
-
-PASSPHRASE = "correct horse battery staple 7"
-FILES = {"letters/2025/jan.txt": b"Dear tax office,\n" * 300,
-         "photos/a.bin": os.urandom(300_000),
-         "readme": b"top level\n"}
-# a fast key derivation: the VM emulates its CPU
-FAST_KDF = ["--pbkdf-force-iterations=4", "--pbkdf-memory=32768"]
-
-
-def cryptburn(vm, *args, user="alice", timeout=600):
-    return vm.run(["cryptburn"] + list(args), user=user, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def alice_data(vm):
-    write_tree(vm, "alice", "/home/alice/data", FILES)
-    vm.write("/home/alice/pass", PASSPHRASE, mode=0o600, owner="alice")
-    assert vm.ok(["stat", "-c", "%a", "/home/alice"]).out.strip() == "700"
-    return "/home/alice/data"
-
+from conftest import IDLE_TIMEOUT, TEST_DEVICE, TEST_DRIVE, FAST_KDF, cryptburn, service_state, wait_for
 
 def test_drives_starts_the_service_by_activation(vm):
     assert service_state(vm) == "inactive"

@@ -61,10 +61,8 @@ class VM:
             "-smp", str(self.cpus), "-m", str(self.memory_mb),
             "-kernel", os.path.join(self.image, "vmlinuz"),
             "-initrd", os.path.join(self.image, "initrd.img"),
-            # the kernel's own polling of removable media: without it a disc
-            # change in a drive that sends no event goes unseen
             "-append", "root=/dev/vda rw console=ttyS0 panic=-1 "
-                       "block.events_dfl_poll_msecs=1000 systemd.show_status=no",
+                       "systemd.show_status=no",
             "-drive", "file=%s,if=virtio,format=qcow2,cache=unsafe" % overlay,
             # the CD-ROM drive, empty: a SATA (AHCI) ATAPI drive, /dev/sr0
             "-drive", "if=none,id=cd0,media=cdrom,readonly=on",
