@@ -58,6 +58,20 @@ def run(cmd, check=False, timeout=TIMEOUT, **kwargs):
     return proc
 
 
+
+def poll(check, what, timeout, interval=0.1):
+    """check() until it returns something true, which is returned; fails
+    with what (a string, or a callable giving one) at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("after %ss: %s" % (timeout, what() if callable(what) else what))
+        time.sleep(interval)
+
+
 def _text(data):
     if data is None:
         return ""

@@ -88,16 +88,8 @@ def wait_for_owner(conn, name, proc, what):
 
 
 def poll(check, what, timeout=TIMEOUT, interval=0.1):
-    """check() until it returns something true, which is returned; fails
-    with what (a string, or a callable giving one) at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("after %ss: %s" % (timeout, what() if callable(what) else what))
-        time.sleep(interval)
+    """cbtest.poll with the dialog tests' default timeout."""
+    return cbtest.poll(check, what, timeout, interval)
 
 
 def _stop(proc):

@@ -19,6 +19,10 @@ sys.path.insert(0, HERE)
 
 from vm import VM  # noqa: E402
 
+# the host-side helpers the integration tests already have
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+from cbtest import poll  # noqa: E402,F401
+
 TOP = os.path.dirname(os.path.dirname(HERE))
 TIMES = {}
 
@@ -171,14 +175,3 @@ def drives(vm, user="alice"):
 
 def service_state(vm):
     return vm.run(["systemctl", "is-active", "cryptburnd"]).out.strip()
-
-
-def wait_for(pred, timeout, step=0.5, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
-        time.sleep(step)

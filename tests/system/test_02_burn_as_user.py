@@ -4,7 +4,7 @@ to the test drive: D-Bus activation, the shipped sandbox, real polkitd."""
 import json
 import re
 
-from conftest import IDLE_TIMEOUT, TEST_DEVICE, TEST_DRIVE, FAST_KDF, cryptburn, service_state, wait_for
+from conftest import IDLE_TIMEOUT, TEST_DEVICE, TEST_DRIVE, FAST_KDF, cryptburn, service_state, poll
 
 def test_drives_starts_the_service_by_activation(vm):
     assert service_state(vm) == "inactive"
@@ -68,6 +68,6 @@ def test_burn_writes_and_verifies(vm, alice_data):
 
 
 def test_the_service_exits_when_idle(vm):
-    wait_for(lambda: service_state(vm) == "inactive", IDLE_TIMEOUT + 30, what="cryptburnd to exit")
+    poll(lambda: service_state(vm) == "inactive", "cryptburnd to exit", IDLE_TIMEOUT + 30, interval=0.5)
     show = vm.ok(["systemctl", "show", "cryptburnd", "-p", "Result", "-p", "NRestarts"]).out
     assert "Result=success" in show, show

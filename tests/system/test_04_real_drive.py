@@ -5,7 +5,7 @@ capabilities. The drive is read-only: discs go in and out through qemu's
 monitor, as a user puts them in the tray."""
 import time
 
-from conftest import TEST_DEVICE, burn_disc, cryptburn, drives, wait_for
+from conftest import TEST_DEVICE, burn_disc, cryptburn, drives, poll
 
 
 def test_udev_knows_the_drive(vm):
@@ -23,8 +23,7 @@ def test_drives_lists_it_with_no_disc(vm, no_disc):
 
 def seen_in(vm, present, timeout=30):
     t0 = time.monotonic()
-    wait_for(lambda: drives(vm)["/dev/sr0"]["media_present"] is present, timeout, step=0.5,
-             what="MediaPresent %s" % present)
+    poll(lambda: drives(vm)["/dev/sr0"]["media_present"] is present, "MediaPresent %s" % present, timeout, interval=0.5)
     return time.monotonic() - t0
 
 
@@ -53,7 +52,7 @@ def test_cryptburn_eject_opens_the_tray(vm, workdir, alice_data, no_disc):
     seen_in(vm, True)
     r = cryptburn(vm, "eject", "--drive=/dev/sr0")
     assert r.rc == 0, r
-    wait_for(lambda: tray_open(vm), 10, what="the tray to open")
+    poll(lambda: tray_open(vm), "the tray to open", 10, interval=0.5)
     seen_in(vm, False)
 
 

@@ -4,7 +4,7 @@ mounts LUKS discs for the console user, polkit deciding; loop-aes and plain
 discs open with the commands cryptburn(1) gives."""
 import pytest
 
-from conftest import FILES, burn_disc, tree_digest, wait_for
+from conftest import FILES, burn_disc, tree_digest, poll
 
 SOURCE_DIGEST = None
 
@@ -23,8 +23,8 @@ def mounted_at(text):
 def test_udisks_unlocks_and_mounts_it(vm, workdir, alice_data, no_disc, fmt):
     disc = burn_disc(vm, workdir, fmt)
     vm.insert_disc(disc)
-    wait_for(lambda: vm.run(["blkid", "-p", "-s", "TYPE", "-o", "value", "/dev/sr0"]).out.strip()
-             == "crypto_LUKS", 30, what="udev to see the LUKS disc")
+    poll(lambda: vm.run(["blkid", "-p", "-s", "TYPE", "-o", "value", "/dev/sr0"]).out.strip()
+             == "crypto_LUKS", "udev to see the LUKS disc", 30, interval=0.5)
     r = vm.run(["udisksctl", "unlock", "--no-user-interaction", "-b", "/dev/sr0",
                 "--key-file", "/home/alice/pass"], user="alice")
     assert r.rc == 0 and "Unlocked /dev/sr0 as " in r.out, r
@@ -55,8 +55,7 @@ def mount_and_compare(vm, mapper):
 def test_loop_aes_opens_with_gpg_and_cryptsetup(vm, workdir, alice_data, no_disc):
     disc = burn_disc(vm, workdir, "loop-aes")
     vm.insert_disc(disc)
-    wait_for(lambda: vm.run(["blockdev", "--getsize64", "/dev/sr0"]).out.strip() not in ("", "0"),
-             30, what="the disc")
+    poll(lambda: vm.run(["blockdev", "--getsize64", "/dev/sr0"]).out.strip() not in ("", "0"), "the disc", 30, interval=0.5)
     vm.ok("head -c 16384 /dev/sr0 | tr -d '\\000' > /root/key.gpg")
     vm.ok("gpg --batch --homedir /root/.gnupg-test --pinentry-mode loopback "
           "--passphrase-file /home/alice/pass -d /root/key.gpg | "
@@ -68,8 +67,7 @@ def test_loop_aes_opens_with_gpg_and_cryptsetup(vm, workdir, alice_data, no_disc
 def test_plain_opens_with_cryptsetup(vm, workdir, alice_data, no_disc):
     disc = burn_disc(vm, workdir, "plain", "--allow-weak-passphrase")
     vm.insert_disc(disc)
-    wait_for(lambda: vm.run(["blockdev", "--getsize64", "/dev/sr0"]).out.strip() not in ("", "0"),
-             30, what="the disc")
+    poll(lambda: vm.run(["blockdev", "--getsize64", "/dev/sr0"]).out.strip() not in ("", "0"), "the disc", 30, interval=0.5)
     vm.ok(["cryptsetup", "open", "--readonly", "--type", "plain", "--cipher", "aes-cbc-plain",
            "--key-size", "256", "--hash", "sha256", "/dev/sr0", "cb-test"],
           stdin=vm.read("/home/alice/pass") + b"\n")
