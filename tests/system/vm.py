@@ -220,10 +220,22 @@ class VM:
             raise AgentError("command failed: %r" % r)
         return r
 
-    def read(self, path):
-        ans = self.request({"op": "read", "path": path}, timeout=600)
+    def read(self, path, offset=0, length=-1):
+        ans = self.request({"op": "read", "path": path, "offset": offset, "length": length},
+                           timeout=600)
         data = base64.b64decode(ans["data"])
         return zlib.decompress(data) if ans.get("zlib") else data
+
+    def size(self, path):
+        return self.request({"op": "stat", "path": path}, timeout=60)["size"]
+
+    def copy_out(self, path, host_path, piece=2 << 20):
+        """Copies a guest file of any size to the host, piece by piece."""
+        size = self.size(path)
+        with open(host_path, "wb") as f:
+            for offset in range(0, size, piece):
+                f.write(self.read(path, offset, piece))
+        return size
 
     def write(self, path, data, mode=0o644, owner=None):
         if isinstance(data, str):
